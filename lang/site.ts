@@ -1,0 +1,58 @@
+/**
+ * Call-site capture: every declaration remembers where the user wrote it, so diagnostics can
+ * say `file:line:col`. We record the *generated* position (cheap: V8's structured call sites);
+ * the compiler maps it through the per-file source map only when it needs it.
+ */
+import { fileURLToPath } from "node:url";
+
+/** Where in the user's source a declaration was written. */
+export interface SourceSite {
+  /** Absolute path of the file that made the call. */
+  readonly file: string;
+  /** 1-based line (generated position until the compiler maps it). */
+  readonly line: number;
+  /** 1-based column (generated position until the compiler maps it). */
+  readonly column: number;
+}
+
+const langDir = fileURLToPath(new URL(".", import.meta.url));
+
+/** An unknown site, for values made outside any user file (tests, the CLI). */
+export const unknownSite: SourceSite = Object.freeze({ file: "<unknown>", line: 0, column: 0 });
+
+function toPath(name: string): string {
+  return name.startsWith("file://") ? fileURLToPath(name) : name;
+}
+
+/**
+ * The first stack frame outside imgc's `lang/` folder: the user's call (or a component
+ * library's, which is what "relative to the file that wrote it" needs).
+ */
+export function captureSite(): SourceSite {
+  const originalPrepare = Error.prepareStackTrace;
+  const originalLimit = Error.stackTraceLimit;
+  let frames: NodeJS.CallSite[] = [];
+  try {
+    Error.stackTraceLimit = 12;
+    Error.prepareStackTrace = (_error, callSites) => callSites;
+    const holder: { stack?: unknown } = {};
+    Error.captureStackTrace(holder, captureSite);
+    frames = (holder.stack as NodeJS.CallSite[] | undefined) ?? [];
+  } finally {
+    Error.prepareStackTrace = originalPrepare;
+    Error.stackTraceLimit = originalLimit;
+  }
+  for (const frame of frames) {
+    const name = frame.getFileName();
+    if (!name || name.startsWith("node:")) continue;
+    const file = toPath(name);
+    if (file.startsWith(langDir)) continue;
+    return { file, line: frame.getLineNumber() ?? 0, column: frame.getColumnNumber() ?? 0 };
+  }
+  return unknownSite;
+}
+
+/** `file:line:col`, the form editors and terminals turn into links. */
+export function formatSite(site: SourceSite): string {
+  return `${site.file}:${site.line}:${site.column}`;
+}
