@@ -209,3 +209,34 @@ export interface PlatformDriver<O = any, C = any> {
   /** Deletes the artifact (`imgc destroy`). Deleting what is already gone is not an error. */
   destroy?(artifact: ArtifactRecord, env: ArtifactEnv<O>, signal: AbortSignal): Promise<void>;
 }
+
+/** What a provisioner implementation gets to do its work on one node. */
+export interface ProvisionerContext {
+  /** The machine's communicator (for shell-local: the local one). */
+  readonly comm: Communicator;
+  /** Logging and output for this node; everything passes through redaction. */
+  readonly log: BuildLog;
+  /** The node being built. */
+  readonly node: GraphNode;
+  /** The build's facts (host, port, user, instance id, HTTP server…). */
+  readonly facts: BuildFacts;
+  /** A private scratch directory for this build. */
+  readonly workDir: string;
+  /** The project root. */
+  readonly projectRoot: string;
+  /** Registers a value that must never be shown. */
+  readonly redact: (value: string) => void;
+  /** True when stdin is a TTY and not in CI (breakpoint waits only then). */
+  readonly interactive: boolean;
+}
+
+/**
+ * A provisioner implementation (`shell`, `file`, `shell-local`, `breakpoint`, or a plugin's).
+ * `options` arrive resolved: no `$ref` left; local paths are `IrPath` objects (use `$path`).
+ */
+export interface ProvisionerImpl<O = any> {
+  /** The provisioner type it implements. */
+  readonly type: string;
+  /** Runs it; throws an error whose message says what failed (exit code, file). */
+  run(options: O, ctx: ProvisionerContext, signal: AbortSignal): Promise<void>;
+}
