@@ -16,6 +16,9 @@ export interface SourceSite {
 }
 
 const langDir = fileURLToPath(new URL(".", import.meta.url));
+// imgc's own component library: a provisioner it makes belongs to the user's line that called
+// the component (diagnostics point there, and relative paths resolve against the user's file).
+const stdlibDir = fileURLToPath(new URL("../stdlib/", import.meta.url));
 
 /** An unknown site, for values made outside any user file (tests, the CLI). */
 export const unknownSite: SourceSite = Object.freeze({ file: "<unknown>", line: 0, column: 0 });
@@ -25,8 +28,8 @@ function toPath(name: string): string {
 }
 
 /**
- * The first stack frame outside imgc's `lang/` folder: the user's call (or a component
- * library's, which is what "relative to the file that wrote it" needs).
+ * The first stack frame outside imgc's `lang/` and `stdlib/` folders: the user's call (or a
+ * component library's, which is what "relative to the file that wrote it" needs).
  */
 export function captureSite(): SourceSite {
   const originalPrepare = Error.prepareStackTrace;
@@ -46,7 +49,7 @@ export function captureSite(): SourceSite {
     const name = frame.getFileName();
     if (!name || name.startsWith("node:")) continue;
     const file = toPath(name);
-    if (file.startsWith(langDir)) continue;
+    if (file.startsWith(langDir) || file.startsWith(stdlibDir)) continue;
     return { file, line: frame.getLineNumber() ?? 0, column: frame.getColumnNumber() ?? 0 };
   }
   return unknownSite;
