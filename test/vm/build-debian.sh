@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# build-debian.sh — a realistic Debian 12 test VM (systemd, OpenSSH), from Debian's archive only.
+#
+# INTERFACE
+#   test/vm/build-debian.sh [OUT_DIR]      default OUT_DIR: test/.cache/vm/debian
+#   Prints OUT_DIR when done; rebuilds only when this script or the tiny VM changed (stamp).
+#   Needs root (debootstrap) and the Debian archive (DEBIAN_MIRROR, default: the first Debian
+#   `URIs:`/`deb` line of this host's apt sources). Takes a few minutes; the result is cached.
+#   From TypeScript use `debianVm()` in test/vm/paths.ts.
+#
+#   OUT_DIR/disk.qcow2     ext4 root filesystem (label imgcroot, 4 GiB virtual, no partition
+#                          table): `debootstrap --variant=minbase bookworm` + systemd, udev,
+#                          dbus, openssh-server; network by systemd-networkd (10.0.2.15/24)
+#   OUT_DIR/vmlinuz, OUT_DIR/initrd.img   direct kernel boot: the tiny VM's kernel and
+#                          initramfs (Debian's kernel; loads virtio/ext4 and switch_roots to
+#                          LABEL=imgcroot), so no boot loader and no loop device is needed
+#   OUT_DIR/id_ed25519     private key authorised for root (password `imgc` works too)
+#   OUT_DIR/vm.json        {kernel, initrd, disk, diskFormat, append, username, password,
+#                          privateKeyFile, publicKey}
+#
+# Debian packages used on the host: debootstrap, e2fsprogs, qemu-utils, openssh-client, and
+# what build-tiny.sh uses.
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")" && pwd)"
+out="${1:-$here/../.cache/vm/debian}"
+mkdir -p "$out"
+out="$(cd "$out" && pwd)"
+# One build at a time per OUT_DIR (test files run in parallel workers).
+exec 9>"$out/.lock"
+flock 9
+tiny="$("$here/build-tiny.sh")"
+
+stamp="$( (cat "$0"; cat "$tiny/stamp") | sha256sum | cut -c1-64)"
+if [ -f "$out/stamp" ] && [ "$(cat "$out/stamp")" = "$stamp" ] && [ -f "$out/vm.json" ]; then
+  echo "$out"
+  exit 0
+fi
+[ "$(id -u)" = 0 ] || { echo "build-debian.sh: debootstrap needs root" >&2; exit 1; }
+
+mirror="${DEBIAN_MIRROR:-}"
+if [ -z "$mirror" ]; then
+  mirror="$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '/^URIs:/{print $2}' | grep -v security | head -1 || true)"
+fi
+if [ -z "$mirror" ]; then
+  mirror="$(awk '/^deb /{print $2}' /etc/apt/sources.list 2>/dev/null | grep -v security | head -1 || true)"
+fi
+[ -n "$mirror" ] || { echo "build-debian.sh: set DEBIAN_MIRROR (no Debian mirror in the apt sources)" >&2; exit 1; }
+
+work="$(mktemp -d "${TMPDIR:-/var/tmp}/imgc-debian.XXXXXX")"
+trap 'rm -rf "$work"' EXIT
+rf="$work/rootfs"
+
+debootstrap --variant=minbase \
+  --include=systemd-sysv,udev,dbus,openssh-server,kmod,iproute2,procps,ca-certificates \
+  bookworm "$rf" "$mirror" >"$work/debootstrap.log" 2>&1 || { tail -30 "$work/debootstrap.log" >&2; exit 1; }
+
+kver="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["kernelVersion"])' "$tiny/vm.json" 2>/dev/null || cat "$tiny/vm.json" | sed -n 's/.*"kernelVersion": "\(.*\)".*/\1/p')"
+# Modules for udev to load on demand (the initramfs loads the boot ones).
+mkdir -p "$rf/lib/modules"
+cp -a "/lib/modules/$kver" "$rf/lib/modules/" 2>/dev/null || true
+# Keep only the drivers a VM uses: the full tree is hundreds of MB.
+find "$rf/lib/modules/$kver/kernel" -type f \( -path '*/drivers/gpu/*' -o -path '*/drivers/net/wireless/*' -o -path '*/drivers/media/*' -o -path '*/sound/*' -o -path '*/drivers/infiniband/*' -o -path '*/drivers/staging/*' -o -path '*/drivers/net/ethernet/*' ! -name 'e1000*.ko' \) -delete 2>/dev/null || true
+depmod -b "$rf" "$kver" 2>/dev/null || true
+
+echo imgc-debian >"$rf/etc/hostname"
+printf '127.0.0.1 localhost\n127.0.1.1 imgc-debian\n' >"$rf/etc/hosts"
+echo 'LABEL=imgcroot / ext4 defaults,errors=remount-ro 0 1' >"$rf/etc/fstab"
+mkdir -p "$rf/etc/systemd/network"
+cat >"$rf/etc/systemd/network/10-qemu.network" <<'EOF'
+[Match]
+Name=en* eth*
+
+[Network]
+Address=10.0.2.15/24
+Gateway=10.0.2.2
+DNS=10.0.2.3
+EOF
+ln -sf /run/systemd/resolve/resolv.conf "$rf/etc/resolv.conf" 2>/dev/null || true
+echo "nameserver 10.0.2.3" >"$rf/etc/resolv.conf"
+chroot "$rf" systemctl enable systemd-networkd.service >/dev/null 2>&1
+# Nothing that slows boot or wakes up during a build.
+for unit in apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer fstrim.timer systemd-networkd-wait-online.service; do
+  chroot "$rf" systemctl mask "$unit" >/dev/null 2>&1 || true
+done
+echo "root:imgc" | chroot "$rf" chpasswd
+mkdir -p "$rf/root/.ssh"
+chmod 700 "$rf/root/.ssh"
+rm -f "$work/id_ed25519" "$work/id_ed25519.pub"
+ssh-keygen -q -t ed25519 -N "" -C "imgc-debian-test" -f "$work/id_ed25519"
+cp "$work/id_ed25519.pub" "$rf/root/.ssh/authorized_keys"
+chmod 600 "$rf/root/.ssh/authorized_keys"
+printf 'PermitRootLogin yes\nUseDNS no\n' >"$rf/etc/ssh/sshd_config.d/imgc-test.conf"
+chroot "$rf" apt-get clean >/dev/null 2>&1 || true
+rm -rf "$rf/var/lib/apt/lists/"* "$rf/var/cache/apt/"*.bin
+
+mkfs.ext4 -q -F -L imgcroot -d "$rf" "$work/disk.raw" 4G >/dev/null
+qemu-img convert -q -f raw -O qcow2 "$work/disk.raw" "$work/disk.qcow2"
+rm -f "$work/disk.raw"
+
+append="console=ttyS0 root=LABEL=imgcroot rw quiet"
+pub="$(cat "$work/id_ed25519.pub")"
+cat >"$work/vm.json" <<EOF
+{
+  "kernel": "$out/vmlinuz",
+  "initrd": "$out/initrd.img",
+  "disk": "$out/disk.qcow2",
+  "diskFormat": "qcow2",
+  "append": "$append",
+  "username": "root",
+  "password": "imgc",
+  "privateKeyFile": "$out/id_ed25519",
+  "publicKey": "$pub",
+  "kernelVersion": "$kver"
+}
+EOF
+cp "$tiny/vmlinuz" "$tiny/initrd.img" "$work/"
+for f in vmlinuz initrd.img disk.qcow2 id_ed25519 id_ed25519.pub vm.json; do
+  mv -f "$work/$f" "$out/$f"
+done
+chmod 600 "$out/id_ed25519"
+echo "$stamp" >"$out/stamp"
+echo "$out"
