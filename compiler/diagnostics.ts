@@ -68,10 +68,13 @@ export interface ImgcErrorInit {
   readonly cause?: unknown;
 }
 
+/** Marks ImgcErrors across copies of imgc (never use instanceof across packages). */
+const ERROR_BRAND: unique symbol = Symbol.for("imgc.error") as never;
+
 /** A problem in the user's definitions or inputs. */
 export class ImgcError extends Error {
-  /** Marks ImgcErrors across copies of imgc (never use instanceof across packages). */
-  readonly [Symbol.for("imgc.error")] = true;
+  /** Marks ImgcErrors across copies of imgc. */
+  readonly [ERROR_BRAND] = true;
   /** Stable code, e.g. `IMGC_CYCLE`. */
   readonly code: ImgcErrorCode;
   /** Where in the user's source. */
@@ -104,7 +107,7 @@ export class ImgcError extends Error {
 
 /** True for an `ImgcError` (from any copy of imgc). */
 export function isImgcError(x: unknown): x is ImgcError {
-  return typeof x === "object" && x !== null && (x as Record<symbol, unknown>)[Symbol.for("imgc.error")] === true;
+  return typeof x === "object" && x !== null && (x as Record<symbol, unknown>)[ERROR_BRAND] === true;
 }
 
 /**

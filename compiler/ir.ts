@@ -45,6 +45,11 @@ export interface IrStep {
   readonly options: Json;
   /** Where the user wrote it (mapped to the original source). Not hashed. */
   readonly site: SourceSite;
+  /**
+   * Post-processors only: this step's own cache key, `sha256(node key, step)`, so editing one
+   * post-processor re-runs only it (post-processors are not part of the node key).
+   */
+  readonly key?: string;
 }
 
 /** A build node: one image on one platform. */

@@ -18,12 +18,23 @@ export interface LocalPath {
   readonly path: string;
   /** The directory of the file that wrote it; relative paths resolve against it. */
   readonly base: string;
+  /**
+   * What imgc does with the path. An `input` (the default: an uploaded file, a script, an ISO)
+   * is hashed by content into the cache key; an `output` (a download target, a manifest, an
+   * export) is never hashed, since an earlier build may have written it.
+   */
+  readonly role?: "input" | "output";
 }
 
 /** Records a local path written at `site`. */
-export function localPath(path: PathLike, site: SourceSite): LocalPath {
+export function localPath(path: PathLike, site: SourceSite, role?: "input" | "output"): LocalPath {
   const written = path instanceof URL || (typeof path === "object" && path !== null && "href" in path)
     ? fileURLToPath(path as URL)
     : String(path);
-  return { [IMGC]: "path", path: written, base: site.file === "<unknown>" ? process.cwd() : dirname(site.file) };
+  return {
+    [IMGC]: "path",
+    path: written,
+    base: site.file === "<unknown>" ? process.cwd() : dirname(site.file),
+    ...(role ? { role } : {}),
+  };
 }

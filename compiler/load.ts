@@ -1,0 +1,202 @@
+/**
+ * Loads the user's definitions module. TypeScript is transformed per file by esbuild in Node's
+ * loader hooks (load-hooks.ts), never bundled, so every file keeps its own identity:
+ * `import.meta.url`, relative paths and files shipped beside a component library's code work.
+ *
+ * Sites recorded by lang/ are *generated* positions; `mapSite` maps them back to the original
+ * source through the inline source map Node caches for each loaded file (`findSourceMap`).
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { createRequire, findSourceMap, register } from "node:module";
+import { dirname, join } from "node:path";
+import { MessageChannel } from "node:worker_threads";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import type { SourceSite } from "../lang/site.js";
+import { ImgcError } from "./diagnostics.js";
+import { HOOKS_SOURCE } from "./load-hooks.js";
+
+/** The root directory of the running imgc package (with a trailing slash). */
+export const imgcRoot: string = findPackageRoot(dirname(fileURLToPath(import.meta.url)));
+
+function findPackageRoot(dir: string): string {
+  for (let d = dir; ; d = dirname(d)) {
+    if (existsSync(join(d, "package.json"))) {
+      try {
+        if (JSON.parse(readFileSync(join(d, "package.json"), "utf8")).name === "imgc") return d.endsWith("/") ? d : `${d}/`;
+      } catch {
+        /* not ours */
+      }
+    }
+    if (dirname(d) === d) return `${dir}/`;
+  }
+}
+
+let registered: { post(generation: number): void } | undefined;
+let generation = 0;
+
+/** Registers the loader hooks once per process. */
+function ensureHooks(): void {
+  if (registered) return;
+  // Source maps: Node caches the inline map of every module loaded after this, for findSourceMap.
+  process.setSourceMapsEnabled(true);
+  const require = createRequire(import.meta.url);
+  const esbuildUrl = pathToFileURL(require.resolve("esbuild")).href;
+  const { port1, port2 } = new MessageChannel();
+  register(`data:text/javascript,${encodeURIComponent(HOOKS_SOURCE)}`, {
+    parentURL: import.meta.url,
+    data: { esbuildUrl, imgcRoot, imgcSelf: pathToFileURL(join(imgcRoot, "package.json")).href, port: port2 },
+    transferList: [port2],
+  });
+  port1.unref();
+  registered = { post: (g) => port1.postMessage({ generation: g }) };
+}
+
+// A native dynamic import that test runners and bundlers do not rewrite: it goes through Node's
+// loader and therefore through the hooks above.
+const nativeImport = new Function("url", "return import(url)") as (url: string) => Promise<Record<string, unknown>>;
+
+/** The current load generation: the `?imgc-gen=N` query of user files loaded by the last `loadModule`. */
+export function currentGeneration(): number {
+  return generation;
+}
+
+/**
+ * Imports a module of the user's project (the definitions file, or a `--var-file` module) and
+ * returns its namespace. Syntax errors and failed imports become ImgcErrors with a site.
+ * `fresh` starts a new generation so the user's files evaluate again (a second compile in the
+ * same process sees edits and re-declares its variables).
+ */
+export async function loadModule(file: string, options: { fresh?: boolean } = {}): Promise<Record<string, unknown>> {
+  ensureHooks();
+  if (options.fresh !== false) {
+    generation += 1;
+    registered!.post(generation);
+    // The port message is delivered before the next resolve: the loader thread handles
+    // messages between hook calls. Wait a tick so it has been processed.
+    await new Promise((r) => setTimeout(r, 0));
+  }
+  const url = pathToFileURL(file);
+  url.searchParams.set("imgc-gen", String(generation));
+  try {
+    return await nativeImport(url.href);
+  } catch (error) {
+    throw toLoadError(error, file);
+  }
+}
+
+/** Turns an import failure into an ImgcError naming the file, line and column. */
+function toLoadError(error: unknown, entry: string): unknown {
+  const e = error as NodeJS.ErrnoException & { url?: string };
+  const message = typeof e?.message === "string" ? e.message : String(error);
+  const syntax = message.indexOf("IMGC_SYNTAX");
+  if (syntax >= 0) {
+    const info = JSON.parse(message.slice(syntax + "IMGC_SYNTAX".length)) as { file: string; line: number; column: number; text: string };
+    return new ImgcError({
+      code: "IMGC_SYNTAX",
+      message: `syntax error: ${info.text.replace(/\.$/, "")}`,
+      site: { file: info.file, line: info.line, column: info.column },
+      hint: "fix the TypeScript syntax at this position",
+    });
+  }
+  if (e?.code === "ERR_MODULE_NOT_FOUND" || e?.code === "ERR_PACKAGE_PATH_NOT_EXPORTED" || e?.code === "ERR_UNSUPPORTED_DIR_IMPORT") {
+    // "Cannot find module '/a/b' imported from /a/c.ts" / "Cannot find package 'x' imported from /a/c.ts"
+    const m = /(?:module|package) '([^']+)' imported from (.+)$/m.exec(message);
+    const what = m?.[1] ?? "a module";
+    const importer = m?.[2] ? cleanPath(m[2]) : entry;
+    const written = m ? findSpecifier(importer, what) : undefined;
+    return new ImgcError({
+      code: "IMGC_IMPORT",
+      message: `cannot import ${JSON.stringify(written?.specifier ?? what)}: ${e.code === "ERR_PACKAGE_PATH_NOT_EXPORTED" ? "the package does not export that path" : "no such module or package"}`,
+      site: { file: importer, line: written?.line ?? 1, column: written?.column ?? 1 },
+      hint: /^[./]/.test(written?.specifier ?? what)
+        ? "check the relative path (TypeScript files may be imported as ./x.js or ./x.ts)"
+        : "install the package (npm install) or fix its name",
+      cause: error,
+    });
+  }
+  if (error instanceof SyntaxError) {
+    // A JavaScript file Node parsed itself (esbuild handles .ts), or an import of a missing export.
+    const site = siteFromStack(error) ?? { file: entry, line: 1, column: 1 };
+    return new ImgcError({ code: /export named/.test(message) ? "IMGC_IMPORT" : "IMGC_SYNTAX", message: message.split("\n")[0]!, site, hint: "fix the module at this position", cause: error });
+  }
+  return evaluationError(error, entry);
+}
+
+/** An error thrown while the user's code ran, located at the innermost user frame. */
+export function evaluationError(error: unknown, entry: string): unknown {
+  if (typeof error === "object" && error !== null && (error as Record<symbol, unknown>)[Symbol.for("imgc.error")]) return error;
+  const e = error instanceof Error ? error : new Error(String(error));
+  const site = siteFromStack(e) ?? { file: entry, line: 1, column: 1 };
+  return new ImgcError({
+    code: "IMGC_EVAL",
+    message: `the definitions threw while loading: ${e.message.split("\n")[0]}`,
+    site,
+    hint: "fix the code at this position (rerun with --debug for the full stack)",
+    cause: e,
+  });
+}
+
+function cleanPath(p: string): string {
+  const s = p.trim();
+  return s.startsWith("file:") ? fileURLToPath(s) : s.replace(/\?imgc-gen=\d+$/, "");
+}
+
+/** Where `specifier` (or the import that resolved to it) is written in `file`. */
+function findSpecifier(file: string, resolved: string): { specifier: string; line: number; column: number } | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    return undefined;
+  }
+  const re = /(?:from\s*|import\s*\(?\s*)(["'])([^"']+)\1/g;
+  for (const m of text.matchAll(re)) {
+    const spec = m[2]!;
+    const stem = spec.replace(/^\.\.?\//, "").replace(/\.(c|m)?[jt]s$/, "");
+    if (spec === resolved || resolved.endsWith(stem) || resolved.includes(`/${stem}`) || resolved === spec.split("/")[0]) {
+      const index = m.index! + m[0].indexOf(m[1]!);
+      const before = text.slice(0, index);
+      const line = before.split("\n").length;
+      return { specifier: spec, line, column: index - before.lastIndexOf("\n") };
+    }
+  }
+  return undefined;
+}
+
+/** The innermost stack frame in a user file (not imgc, not node internals), mapped. */
+export function siteFromStack(error: Error): SourceSite | undefined {
+  // With source maps enabled, error.stack already shows original positions.
+  for (const line of (error.stack ?? "").split("\n").slice(1)) {
+    const m = /\(?((?:file:\/\/)?\/[^()]+?):(\d+):(\d+)\)?\s*$/.exec(line);
+    if (!m) continue;
+    const file = cleanPath(m[1]!);
+    if (file.startsWith(imgcRoot + "dist/") || file.startsWith(imgcRoot + "lang/") || file.startsWith(imgcRoot + "compiler/") || file.includes("/node_modules/esbuild/")) continue;
+    return { file, line: Number(m[2]), column: Number(m[3]) };
+  }
+  return undefined;
+}
+
+const mapped = new Map<string, SourceSite>();
+
+/**
+ * Maps a generated position recorded by lang/site.ts to the original source position. Files
+ * without a source map (plain JavaScript) are returned unchanged.
+ */
+export function mapSite(site: SourceSite): SourceSite {
+  if (site.file === "<unknown>" || site.line === 0) return site;
+  const cacheKey = `${site.file}:${site.line}:${site.column}`;
+  const hit = mapped.get(cacheKey);
+  if (hit) return hit;
+  let result = site;
+  const url = pathToFileURL(site.file);
+  if (generation) url.searchParams.set("imgc-gen", String(generation));
+  const map = findSourceMap(url.href) ?? findSourceMap(pathToFileURL(site.file).href);
+  if (map) {
+    const entry = map.findEntry(site.line - 1, site.column - 1) as { originalLine?: number; originalColumn?: number; originalSource?: string };
+    if (entry && typeof entry.originalLine === "number") {
+      result = { file: site.file, line: entry.originalLine + 1, column: (entry.originalColumn ?? 0) + 1 };
+    }
+  }
+  mapped.set(cacheKey, result);
+  return result;
+}
