@@ -1,0 +1,20 @@
+/**
+ * Exit codes of `imgc apply`, `destroy` and `state` (documented in docs/runtime.md). They extend
+ * the compiler's (compiler/diagnostics.ts `EXIT`): same numbers for the same meanings.
+ */
+export const EXIT = {
+  /** Everything selected is built or up to date. */
+  OK: 0,
+  /** The definitions are wrong (an ImgcError from the compiler): nothing was built. */
+  DEFINITIONS: 1,
+  /** Bad command line: nothing was built. */
+  USAGE: 2,
+  /** A bug in imgc. */
+  INTERNAL: 3,
+  /** A node failed (or was skipped because an upstream failed, or kept by --on-error=abort). */
+  BUILD_FAILED: 4,
+  /** The state is locked by another process and the wait (`--lock-timeout`) ran out. */
+  LOCKED: 5,
+  /** Interrupted by SIGINT/SIGTERM; cleanups ran. */
+  INTERRUPTED: 130,
+} as const;
