@@ -27,7 +27,9 @@ async function tarEntries(tar: Readable): Promise<Record<string, string>> {
   const x = extract();
   x.on("entry", (h, stream, next) => {
     const chunks: Buffer[] = [];
-    stream.on("data", (c: Buffer) => chunks.push(c));
+    stream.on("data", (c: unknown) => {
+      chunks.push(c as Buffer);
+    });
     stream.on("end", () => {
       if (h.type === "file") out[h.name.replace(/^\.\//, "")] = Buffer.concat(chunks).toString("utf8");
       next();

@@ -86,7 +86,9 @@ async function readTar(tar: Readable, into: (name: string, node: Node) => void):
   const x = extract();
   x.on("entry", (h, stream, next) => {
     const chunks: Buffer[] = [];
-    stream.on("data", (c: Buffer) => chunks.push(c));
+    stream.on("data", (c: unknown) => {
+      chunks.push(c as Buffer);
+    });
     stream.on("end", () => {
       const name = h.name.replace(/\/+$/, "");
       if (h.type === "directory") into(name, { type: "dir", mode: (h.mode ?? 0o755) & 0o7777 });
