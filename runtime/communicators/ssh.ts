@@ -150,7 +150,7 @@ export class SshCommunicator implements Communicator {
       stream.on("exit", (code: number | null, signalName?: string) => {
         sawExit = true;
         // A process killed by a signal reports like a shell does: 128 + signal number.
-        exitCode = code ?? (signalName ? 128 + (SIGNALS[signalName] ?? 0) : null);
+        exitCode = code ?? (signalName ? 128 + (SIGNALS[signalName.replace(/^SIG/, "")] ?? 0) : null);
       });
       stream.on("data", (d: Buffer) => cmd.onStdout?.(d));
       stream.stderr.on("data", (d: Buffer) => {

@@ -44,6 +44,8 @@ export interface TestSshd {
   start(): Promise<void>;
   /** Kills it, restarts it. */
   restart(): Promise<void>;
+  /** Replaces the host key (a reinstalled machine) and restarts. */
+  rekey(): Promise<void>;
   /** Stops it and removes its files (and the password user). Idempotent. */
   stop(): Promise<void>;
 }
@@ -120,9 +122,10 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
     proc = undefined;
     if (!child || child.exitCode !== null) return;
     const exited = new Promise((r) => child.once("exit", r));
-    // A reboot ends every session: kill the listener and all its descendants.
-    for (const pid of descendants(child.pid!).reverse()) tryKill(pid);
-    tryKill(child.pid!);
+    // A crash or reboot ends every session: kill the listener and all its descendants, parents
+    // first, so connections drop before any command could report an exit status.
+    const tree = [child.pid!, ...descendants(child.pid!)];
+    for (const pid of tree) tryKill(pid);
     await exited;
   };
   await start();
@@ -145,6 +148,13 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
     start,
     async restart() {
       await kill();
+      await start();
+    },
+    async rekey() {
+      await kill();
+      rmSync(join(dir, "host_ed25519"), { force: true });
+      rmSync(join(dir, "host_ed25519.pub"), { force: true });
+      keygen(join(dir, "host_ed25519"));
       await start();
     },
     async stop() {
