@@ -66,4 +66,10 @@ export function compress(options: CompressOptions): PostProcessorSpec<"compress"
 }
 
 export type { PostProcessorSpec, PostInput, CommonPostOptions } from "./post-processor.js";
+export {
+  exportImage, exportVirtualBox, exportVmware, exportHyperv, exportParallels, exportAzure, exportGce, exportVagrant, EXPORT_FORMATS,
+  type ExportImageOptions, type ExportFormat, type ExportFormatOptions, type CommonExportOptions, type VmHardware, type GuestOs,
+  type VirtualBoxExportOptions, type VmwareExportOptions, type HypervExportOptions, type ParallelsExportOptions,
+  type AzureExportOptions, type GceExportOptions, type VagrantExportOptions, type VagrantProvider,
+} from "../runtime/export/factory.js";
 export type { Json };

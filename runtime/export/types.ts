@@ -36,6 +36,8 @@ export type ExportArtifactData = {
   readonly kind: "export";
   /** The format written. */
   readonly format: ExportFormat;
+  /** The top-level files and bundle directories written (what `destroy` removes). */
+  readonly outputs: readonly string[];
   /** Every file written, with size and SHA-256. */
   readonly files: readonly ExportedFile[];
   /** The disk's virtual size in bytes, after the format's rounding rules. */

@@ -53,6 +53,13 @@ const BUILTIN: Readonly<Record<string, string>> = {
   manifest: "./manifest.js",
   checksum: "./checksum.js",
   compress: "./compress.js",
+  "export-virtualbox": "../export/post/virtualbox.js",
+  "export-vmware": "../export/post/vmware.js",
+  "export-hyperv": "../export/post/hyperv.js",
+  "export-parallels": "../export/post/parallels.js",
+  "export-azure": "../export/post/azure.js",
+  "export-gce": "../export/post/gce.js",
+  "export-vagrant": "../export/post/vagrant.js",
 };
 
 const registered = new Map<string, PostProcessorImpl | (() => Promise<PostProcessorImpl>)>();

@@ -77,6 +77,7 @@ export async function runExport(
       data: {
         kind: "export",
         format,
+        outputs: published,
         files,
         virtualSize: out.virtualSize,
         source: { path: source.path, format: source.format, virtualSize: source.virtualSize },
