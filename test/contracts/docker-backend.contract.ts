@@ -141,6 +141,8 @@ export function dockerBackendContract(name: string, setup: () => Promise<Contrac
       expect(info?.config.workdir).toBe("/tmp");
       expect(info?.config.volumes).toEqual(["/data"]);
       expect(info?.config.onBuild).toEqual(["RUN echo child"]);
+      expect(await b.listImages("org.example.team=infra")).toContain(img);
+      expect(await b.listImages("org.example.team=nobody")).not.toContain(img);
       const child = await b.createContainer({ image: img, labels: {}, entrypoint: ["/bin/sh"], cmd: [], tty: true, network: "none" });
       made.push(child);
       await b.startContainer(child);

@@ -233,6 +233,13 @@ export class FakeDockerBackend implements DockerBackend {
     });
   }
 
+  listImages(label: string, signal?: AbortSignal): Promise<string[]> {
+    return this.call("listImages", label, signal, () => {
+      const [k, v] = label.split(/=(.*)/s);
+      return [...this.images.values()].filter((i) => k! in i.config.labels && (v === undefined || i.config.labels[k!] === v)).map((i) => i.id);
+    });
+  }
+
   private checkAuth(server: string, auth: RegistryCredentials | undefined): void {
     const user = this.registryUsers.get(server);
     if (user && (auth?.username !== user.username || auth?.password !== user.password)) throw new EngineError(401, `unauthorized: authentication required for ${server}`);

@@ -89,6 +89,11 @@ export class EngineBackend implements DockerBackend {
     };
   }
 
+  async listImages(label: string, signal?: AbortSignal): Promise<string[]> {
+    const list = await this.client.json<{ Id: string }[]>("GET", "/images/json", { query: { filters: JSON.stringify({ label: [label] }) }, signal });
+    return list.map((i) => i.Id);
+  }
+
   async pull(ref: string, options: { auth?: RegistryCredentials; platform?: string }, signal?: AbortSignal): Promise<void> {
     const { repo, tag, digest } = splitReference(ref);
     await this.client.progress("POST", "/images/create", {

@@ -150,6 +150,8 @@ export interface DockerBackend {
   version(signal?: AbortSignal): Promise<EngineVersion>;
   /** The image, or `undefined` when the reference or id is unknown. */
   inspectImage(ref: string, signal?: AbortSignal): Promise<ImageInfo | undefined>;
+  /** Ids of the images carrying `label` (`key=value`). */
+  listImages(label: string, signal?: AbortSignal): Promise<string[]>;
   /** Pulls `ref` (with credentials when given); resolves when the pull completed. */
   pull(ref: string, options: { auth?: RegistryCredentials; platform?: string }, signal?: AbortSignal): Promise<void>;
   /** Creates a container (not started); returns its id. */
@@ -190,3 +192,10 @@ export interface DockerBackend {
 
 /** The label imgc puts on every build container; its value is the node id. */
 export const BUILD_LABEL = "imgc.build";
+
+/**
+ * The label every committed image carries: the name of the build container that made it. It
+ * lets cleanup find an image whose commit finished in the daemon after the build was
+ * interrupted (or whose answer was lost), and tells users which build made an image.
+ */
+export const COMMIT_LABEL = "imgc.commit";

@@ -73,7 +73,7 @@ describe("docker driver on the real engine", () => {
     expect(info!.config.env).toContain("APP_MODE=prod value");
     expect(info!.config.env.some((e) => e.startsWith("BUILD_ONLY="))).toBe(false);
     expect(info!.config.labels["org.example.team"]).toBe("infra");
-    expect(info!.config.exposedPorts.sort()).toEqual(["53/udp", "8080/tcp"]);
+    expect([...info!.config.exposedPorts].sort()).toEqual(["53/udp", "8080/tcp"]);
     expect(info!.config.workdir).toBe("/srv");
     expect(info!.config.volumes).toEqual(["/data"]);
     expect(info!.config.onBuild).toEqual(["RUN echo child"]);

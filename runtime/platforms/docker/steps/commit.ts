@@ -1,5 +1,6 @@
 /** Commits the provisioned container to an image; removes it again if the build did not end well. */
 import type { Step } from "../../../types.js";
+import { COMMIT_LABEL } from "../backend.js";
 import { changeLines, commitChanges } from "../changes.js";
 import type { DockerContext } from "../context.js";
 
@@ -9,18 +10,23 @@ export const commitStep: Step<DockerContext> = {
   async run(ctx, signal) {
     if (!ctx.containerId) throw new Error("commit: no build container (the run container step did not run)");
     const o = ctx.options as { changes?: Parameters<typeof changeLines>[0]; message?: string; author?: string };
-    const changes = commitChanges(changeLines(o.changes), ctx.source?.config);
+    const changes = [...commitChanges(changeLines(o.changes), ctx.source?.config), `LABEL ${COMMIT_LABEL}=${ctx.containerName}`];
     ctx.imageId = await ctx.backend.commit(ctx.containerId, { changes, message: o.message, author: o.author }, signal);
     ctx.env.log.track({ kind: "image", id: ctx.imageId });
     ctx.env.log.log("info", `committed ${ctx.imageId}`);
   },
   async cleanup(ctx, outcome) {
-    if (!ctx.imageId) return;
-    // A build that failed or was cancelled after the commit leaves no image behind.
-    if (outcome !== "ok") {
-      await ctx.backend.removeImage(ctx.imageId, { force: true });
-      ctx.imageId = undefined;
+    if (outcome === "ok") {
+      if (ctx.imageId) ctx.env.log.untrack({ kind: "image", id: ctx.imageId });
+      return;
     }
-    ctx.env.log.untrack({ kind: "image", id: ctx.imageId ?? "" });
+    // A build that failed or was cancelled leaves no image, including one whose commit the
+    // daemon finished after we stopped waiting for it (found by its commit label).
+    const ids = ctx.imageId ? [ctx.imageId] : await ctx.backend.listImages(`${COMMIT_LABEL}=${ctx.containerName}`);
+    for (const id of ids) {
+      await ctx.backend.removeImage(id, { force: true });
+      ctx.env.log.untrack({ kind: "image", id });
+    }
+    ctx.imageId = undefined;
   },
 };
