@@ -84,6 +84,7 @@ interface ApplyRun {
   readonly results: Map<string, ArtifactRecord>;
   readonly preflights: Map<PlatformDriver, Promise<void>>;
   readonly signal: AbortSignal;
+  readonly statuses: Map<string, NodeStatus>;
 }
 
 function artifactLookup(run: ApplyRun): (id: string) => ArtifactRecord | undefined {
@@ -115,6 +116,7 @@ async function buildNode(run: ApplyRun, node: GraphNode): Promise<SchedResult> {
   let workDir: string | undefined;
   const end = (status: NodeStatus, extra: { artifactId?: string; error?: string } = {}): void => {
     log.flush();
+    run.statuses.set(node.id, status);
     const left = run.live.of(node.id);
     bus.emit({ type: "node.end", node: node.id, status, durationMs: Date.now() - t0, ...extra, ...(left.length ? { left } : {}) });
   };
@@ -186,7 +188,7 @@ async function buildNode(run: ApplyRun, node: GraphNode): Promise<SchedResult> {
     for (const [dep, a] of Object.entries(upstream)) inputs[dep] = a.id;
     if (!artifact) {
       await run.writer.update((s) => void delete s.nodes[node.id]);
-      end("built", cleanupNote ? { error: cleanupNote.slice(2) } : {});
+      end(cleanupNote ? "failed" : "built", cleanupNote ? { error: cleanupNote.slice(2) } : {});
       return cleanupNote ? "failed" : "ok";
     }
     run.results.set(node.id, artifact);
@@ -254,8 +256,9 @@ async function runPosts(
         redactText: (t) => redactor.redact(t),
       },
       destroyBuilderArtifact: async (a) => {
+        // The driver deletes what it made (an image); the artifact's local files go either way.
         if (driver.destroy) await driver.destroy(a, { projectRoot: run.graph.project.root, log }, run.signal);
-        else await Promise.all(a.files.map((f) => unlink(f).catch(() => {})));
+        await Promise.all(a.files.map((f) => unlink(f).catch(() => {})));
       },
       signal: run.signal,
       onPost: (index, type, status, artifactId, error) =>
@@ -347,6 +350,7 @@ export async function apply(graph: BuildGraph, options: ApplyOptions): Promise<A
       results: new Map(),
       preflights: new Map(),
       signal,
+      statuses,
     };
     const plans = await planNodes(selected, state, { force: options.force ?? false, exists: (node, record) => artifactExists(run, node, record, live) });
     for (const p of plans) bus.emit({ type: "plan", node: p.node, status: p.status, reasons: p.reasons });
@@ -401,10 +405,7 @@ export async function apply(graph: BuildGraph, options: ApplyOptions): Promise<A
       },
       signal,
     });
-    for (const [id, r] of results) {
-      if (r === "ok") statuses.set(id, "built");
-      else if (r === "failed" || r === "cancelled") statuses.set(id, statuses.get(id) === "kept" ? "kept" : r);
-    }
+    for (const [id, r] of results) if (!statuses.has(id)) statuses.set(id, r === "ok" ? "built" : r);
     const by = (s: NodeStatus): string[] => [...statuses].filter(([, v]) => v === s).map(([k]) => k);
     const failed = [...by("failed"), ...by("kept")];
     const exitCode = signal.aborted ? EXIT.INTERRUPTED : failed.length || by("skipped").length || by("cancelled").length ? EXIT.BUILD_FAILED : EXIT.OK;

@@ -5,6 +5,8 @@
  * runtime loads it through `node.driver.url` like any driver; tests reach the same backend
  * through `fakeBackend()` (kept on globalThis so both module instances share it).
  */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import type { Json } from "../../lang/values.js";
 import type { IrStep, GraphNode, BuildGraph } from "../../compiler/ir.js";
 import { PROVISION, type ArtifactRecord, type Communicator, type DriverEnv, type PlatformDriver, type ProvisionerImpl, type Step } from "../../runtime/types.js";
@@ -108,6 +110,7 @@ export interface FakeContext {
   disk?: string;
   machine?: string;
   image?: string;
+  files?: string[];
   comm?: Communicator;
 }
 
@@ -186,7 +189,17 @@ const driver: PlatformDriver<FakeOptions, FakeContext> = {
     }),
     PROVISION,
     step("snapshot", (ctx) => {
-      ctx.image = ctx.backend.create("image", ctx.env.resolved.node.id, String((ctx.env.resolved.options as FakeOptions).label ?? ""));
+      const options = ctx.env.resolved.options as FakeOptions;
+      ctx.image = ctx.backend.create("image", ctx.env.resolved.node.id, String(options.label ?? ""));
+      // `files: { name: content }` makes an artifact with local files (for post-processor tests).
+      if (options.files && typeof options.files === "object") {
+        const dir = join(ctx.env.projectRoot, "fake-out", ctx.env.resolved.node.id);
+        mkdirSync(dir, { recursive: true });
+        ctx.files = Object.entries(options.files as Record<string, string>).map(([name, content]) => {
+          writeFileSync(join(dir, name), content);
+          return join(dir, name);
+        });
+      }
     }, (ctx, outcome) => {
       // Like the EBS builder's AMI: deleted only when the build did not succeed.
       if (outcome !== "ok" && ctx.image) {
@@ -198,7 +211,7 @@ const driver: PlatformDriver<FakeOptions, FakeContext> = {
   communicator: (ctx) => ctx.comm,
   artifact: (ctx) =>
     ctx.image
-      ? { node: ctx.env.resolved.node.id, platform: "fake", id: ctx.image, files: [], data: { label: String((ctx.env.resolved.options as FakeOptions).label ?? "") } }
+      ? { node: ctx.env.resolved.node.id, platform: "fake", id: ctx.image, files: ctx.files ?? [], data: { label: String((ctx.env.resolved.options as FakeOptions).label ?? "") } }
       : undefined,
   async exists(artifact) {
     return fakeBackend().resources.has(artifact.id);

@@ -45,7 +45,14 @@ describe("scheduler", () => {
     (mod as { maxParallel?: number }).maxParallel = 2;
     try {
       const nodes = Array.from({ length: 6 }, (_, i) => fakeNode(`m${i}.fake`));
-      const r = await run(fakeGraph(tempRoot(), nodes), { parallelism: 6 });
+      let release!: () => void;
+      backend.gates.set("boot", new Promise<void>((r) => (release = r)));
+      const p = run(fakeGraph(tempRoot(), nodes), { parallelism: 6 });
+      while (backend.running < 2) await new Promise((r) => setTimeout(r, 5));
+      await new Promise((r) => setTimeout(r, 50));
+      expect(backend.running).toBe(2);
+      release();
+      const r = await p;
       expect(r.exitCode).toBe(EXIT.OK);
       expect(backend.maxRunning).toBeLessThanOrEqual(2);
       expect(backend.maxRunning).toBe(2);
