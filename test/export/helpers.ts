@@ -6,6 +6,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ArtifactRecord } from "../../runtime/types.js";
 import type { ExportContext } from "../../runtime/export/types.js";
+import { tinyVm, type TestVm } from "../vm/paths.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const repoRoot = resolve(here, "../..");
@@ -42,16 +43,6 @@ export async function smallDisk(dir: string, size = 5 * 1024 * 1024 + 3 * 512): 
   return qcow2;
 }
 
-/** What test/vm/build-tiny.sh describes in vm.json. */
-export interface TinyVm {
-  kernel: string;
-  initrd: string;
-  disk: string;
-  append: string;
-  username: string;
-  privateKeyFile: string;
-}
-
 /** The marker the "build" wrote into the disk the boot tests export. */
 export const MARKER = { path: "/etc/imgc-export-marker", content: "exported by imgc, booted by QEMU\n" };
 
@@ -59,10 +50,8 @@ export const MARKER = { path: "/etc/imgc-export-marker", content: "exported by i
  * The QEMU platform's tiny test VM (test/vm/build-tiny.sh, cached) and a copy of its disk with
  * the marker file written into its ext4 root (debugfs -w), standing for a build's artifact.
  */
-export async function tinyVmWithMarker(): Promise<{ vm: TinyVm; disk: string }> {
-  const { stdout } = await execa("bash", [join(repoRoot, "test/vm/build-tiny.sh")]);
-  const out = stdout.trim().split("\n").pop()!;
-  const vm = JSON.parse(await readFile(join(out, "vm.json"), "utf8")) as TinyVm;
+export async function tinyVmWithMarker(): Promise<{ vm: TestVm; disk: string }> {
+  const vm = await tinyVm();
   const cache = join(repoRoot, "test/.cache/export");
   await mkdir(cache, { recursive: true });
   const disk = join(cache, "tiny-marker.qcow2");
