@@ -5,9 +5,15 @@
  * with one name are an error naming both sites.
  */
 import { isImage, type Image } from "../lang/image.js";
-import { formatSite } from "../lang/site.js";
+import { formatSite, type SourceSite } from "../lang/site.js";
+import { relative } from "node:path";
 import { ImgcError, type ImgcError as E } from "./diagnostics.js";
 import { mapSite } from "./load.js";
+
+function relativeSite(site: SourceSite): SourceSite {
+  const rel = relative(process.cwd(), site.file);
+  return rel && !rel.startsWith("..") ? { ...site, file: rel } : site;
+}
 
 /** Images of a module, in a stable order (declaration order of exports, then upstreams). */
 export function collectImages(namespace: Record<string, unknown>, file: string): { images: Image[]; errors: E[] } {
@@ -46,7 +52,7 @@ export function collectImages(namespace: Record<string, unknown>, file: string):
       errors.push(
         new ImgcError({
           code: "IMGC_DUPLICATE_IMAGE",
-          message: `two images are named "${img.name}" (the other is declared at ${formatSite(mapSite(other.site))})`,
+          message: `two images are named "${img.name}" (the other is declared at ${formatSite(relativeSite(mapSite(other.site)))})`,
           site: mapSite(img.site),
           hint: "image names must be unique in a project: rename one of them",
         }),

@@ -10,6 +10,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { createRequire, findSourceMap, register } from "node:module";
 import { dirname, join } from "node:path";
 import { MessageChannel } from "node:worker_threads";
+import vm from "node:vm";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { SourceSite } from "../lang/site.js";
 import { ImgcError } from "./diagnostics.js";
@@ -51,9 +52,22 @@ function ensureHooks(): void {
   registered = { post: (g) => port1.postMessage({ generation: g }) };
 }
 
-// A native dynamic import that test runners and bundlers do not rewrite: it goes through Node's
-// loader and therefore through the hooks above.
-const nativeImport = new Function("url", "return import(url)") as (url: string) => Promise<Record<string, unknown>>;
+// A native dynamic import that test runners and bundlers do not rewrite, so it goes through
+// Node's loader and the hooks above. Under a runner that evaluates modules with vm (vitest),
+// code made by `new Function` has no import callback: then compile it with vm and Node's default
+// loader (experimental in Node 20, hence only as the fallback: it prints a warning).
+let nativeImport = new Function("url", "return import(url)") as (url: string) => Promise<Record<string, unknown>>;
+async function importNative(url: string): Promise<Record<string, unknown>> {
+  try {
+    return await nativeImport(url);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException)?.code !== "ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING") throw error;
+    nativeImport = vm.compileFunction("return import(url)", ["url"], {
+      importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+    } as vm.CompileFunctionOptions) as typeof nativeImport;
+    return nativeImport(url);
+  }
+}
 
 /** The current load generation: the `?imgc-gen=N` query of user files loaded by the last `loadModule`. */
 export function currentGeneration(): number {
@@ -78,7 +92,7 @@ export async function loadModule(file: string, options: { fresh?: boolean } = {}
   const url = pathToFileURL(file);
   url.searchParams.set("imgc-gen", String(generation));
   try {
-    return await nativeImport(url.href);
+    return await importNative(url.href);
   } catch (error) {
     throw toLoadError(error, file);
   }
@@ -163,14 +177,47 @@ function findSpecifier(file: string, resolved: string): { specifier: string; lin
   return undefined;
 }
 
-/** The innermost stack frame in a user file (not imgc, not node internals), mapped. */
+function isImgcFile(file: string): boolean {
+  return (
+    file.startsWith(imgcRoot + "dist/") ||
+    file.startsWith(imgcRoot + "lang/") ||
+    file.startsWith(imgcRoot + "compiler/") ||
+    file.includes("/node_modules/esbuild/") ||
+    file.includes("/node_modules/vitest/") ||
+    file.includes("/node_modules/@vitest/")
+  );
+}
+
+/**
+ * The innermost stack frame in a user file (not imgc, not node internals), in original
+ * positions. Reads V8's structured call sites (raw generated positions, mapped here) when the
+ * stack has not been formatted yet; otherwise parses the formatted stack, which Node has
+ * already source-mapped.
+ */
 export function siteFromStack(error: Error): SourceSite | undefined {
-  // With source maps enabled, error.stack already shows original positions.
-  for (const line of (error.stack ?? "").split("\n").slice(1)) {
+  const previous = Error.prepareStackTrace;
+  let frames: unknown;
+  try {
+    Error.prepareStackTrace = (_e, callSites) => callSites;
+    frames = error.stack;
+  } finally {
+    Error.prepareStackTrace = previous;
+  }
+  if (Array.isArray(frames)) {
+    for (const frame of frames as NodeJS.CallSite[]) {
+      const name = frame.getFileName();
+      if (!name || name.startsWith("node:")) continue;
+      const file = cleanPath(name);
+      if (isImgcFile(file)) continue;
+      return mapSite({ file, line: frame.getLineNumber() ?? 0, column: frame.getColumnNumber() ?? 0 });
+    }
+    return undefined;
+  }
+  for (const line of String(frames ?? "").split("\n").slice(1)) {
     const m = /\(?((?:file:\/\/)?\/[^()]+?):(\d+):(\d+)\)?\s*$/.exec(line);
     if (!m) continue;
     const file = cleanPath(m[1]!);
-    if (file.startsWith(imgcRoot + "dist/") || file.startsWith(imgcRoot + "lang/") || file.startsWith(imgcRoot + "compiler/") || file.includes("/node_modules/esbuild/")) continue;
+    if (isImgcFile(file)) continue;
     return { file, line: Number(m[2]), column: Number(m[3]) };
   }
   return undefined;

@@ -26,7 +26,7 @@ function toError(issue: Issue, schema: z.ZodType, root: unknown, site: SourceSit
     const keys = issue.keys;
     const allowed = shapeKeys(schema, issue.path);
     const guesses = keys.map((k) => [k, didYouMean(k, allowed)] as const);
-    const guessText = guesses.filter(([, g]) => g).map(([k, g]) => `${k} → ${g}`);
+    const guessText = guesses.filter(([, g]) => g).map(([k, g]) => (keys.length === 1 ? `"${g}"` : `"${g}" for "${k}"`));
     return new ImgcError({
       code: "IMGC_UNKNOWN_OPTION",
       message: `${what} has no option ${keys.map((k) => JSON.stringify(where ? `${where}.${k}` : k)).join(", ")}`,
