@@ -5,6 +5,7 @@
  */
 import type { z } from "zod";
 import { IMGC, isKind } from "./brand.js";
+import { localPath, type PathLike } from "./path.js";
 import { captureSite, type SourceSite } from "./site.js";
 
 /** Options every platform accepts. */
@@ -52,6 +53,37 @@ export interface PlatformDefinition<K extends string, O> {
   readonly schema?: z.ZodType;
   /** The artifact fields templates may reference with `image.artifact(platform).get(field)`. */
   readonly artifactFields?: readonly string[];
+  /**
+   * Options that hold local paths (a string or file URL, or a list of them), as dotted names
+   * (`"httpDirectory"`, `"ssh.privateKeyFile"`). The factory records them as `LocalPath`s
+   * relative to the file that called it, so the compiler can digest their content into the
+   * cache key and the driver finds them wherever imgc runs from. Strings with a URL scheme
+   * (`https://…`) are left as they are.
+   */
+  readonly pathOptions?: readonly string[];
+}
+
+function isPathLike(x: unknown): x is PathLike {
+  return typeof x === "string" || x instanceof URL;
+}
+
+/** Records the path options of `options` as `LocalPath`s written at `site`. */
+function recordPaths(options: Record<string, unknown>, names: readonly string[], site: SourceSite): Record<string, unknown> {
+  const out = { ...options };
+  for (const name of names) {
+    const [head, ...rest] = name.split(".");
+    const value = out[head!];
+    if (value === undefined) continue;
+    if (rest.length > 0) {
+      if (value && typeof value === "object" && !Array.isArray(value) && !(value instanceof URL)) {
+        out[head!] = recordPaths(value as Record<string, unknown>, [rest.join(".")], site);
+      }
+      continue;
+    }
+    const one = (v: unknown) => (isPathLike(v) && !(typeof v === "string" && /^[a-z][a-z0-9+.-]*:\/\//i.test(v)) ? localPath(v, site) : v);
+    out[head!] = Array.isArray(value) ? value.map(one) : one(value);
+  }
+  return out;
 }
 
 /** A platform factory: the function users call in `platforms: [...]`. */
@@ -72,7 +104,8 @@ export function definePlatform<K extends string, O>(definition: PlatformDefiniti
   platformRegistry().set(definition.type, definition as PlatformDefinition<string, unknown>);
   const factory = (options: O & CommonPlatformOptions): PlatformSpec<K, O> => {
     const site = captureSite();
-    const { name, ...rest } = (options ?? {}) as CommonPlatformOptions & Record<string, unknown>;
+    const { name, ...given } = (options ?? {}) as CommonPlatformOptions & Record<string, unknown>;
+    const rest = definition.pathOptions ? recordPaths(given, definition.pathOptions, site) : given;
     return Object.freeze({
       [IMGC]: "platform" as const,
       type: definition.type,

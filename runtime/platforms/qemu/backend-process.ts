@@ -1,0 +1,212 @@
+/**
+ * The real QEMU backend: `qemu-system-*` and `qemu-img` run as child processes through execa,
+ * QMP over a unix socket. A VM runs in its own process group (a Ctrl-C in the terminal reaches
+ * imgc, whose cleanup powers it off or kills it, not QEMU directly) and, on Linux, under
+ * `setpriv --pdeathsig KILL`, so even a `kill -9` of imgc takes the VM with it.
+ */
+import { execa, type ResultPromise } from "execa";
+import { constants } from "node:fs";
+import { access, mkdtemp, open, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describeExit, type DiskInfo, type QemuBackend, type RunningVm, type VmExit } from "./backend.js";
+import { PROBE_MARKER, probeArgs, probeBootSector, type AcceleratorProbe } from "./probe.js";
+import { QmpClient } from "./qmp.js";
+
+const STDERR_KEEP = 4096;
+
+async function which(program: string): Promise<boolean> {
+  for (const dir of (process.env.PATH ?? "").split(":")) {
+    if (!dir) continue;
+    try {
+      await access(join(dir, program), constants.X_OK);
+      return true;
+    } catch {
+      /* next */
+    }
+  }
+  return false;
+}
+
+let setprivAvailable: Promise<boolean> | undefined;
+function hasSetpriv(): Promise<boolean> {
+  if (process.platform !== "linux") return Promise.resolve(false);
+  return (setprivAvailable ??= which("setpriv"));
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}
+
+/** Options of the real backend. */
+export interface ProcessBackendOptions {
+  /** The qemu-img program. @default "qemu-img" */
+  readonly qemuImg?: string;
+  /** The QEMU program the accelerator probe starts. @default "qemu-system-x86_64" */
+  readonly qemuBinary?: string;
+}
+
+/** Starts a process and keeps the tail of its stderr. */
+class VmProcess implements RunningVm {
+  private status: VmExit | undefined;
+  readonly exited: Promise<VmExit>;
+  qmp!: QmpClient;
+  private stderrTail = "";
+
+  constructor(private readonly child: ResultPromise) {
+    child.stderr?.setEncoding("utf8");
+    child.stderr?.on("data", (chunk: string) => {
+      this.stderrTail = (this.stderrTail + chunk).slice(-STDERR_KEEP);
+    });
+    this.exited = child.then(
+      (r) => r,
+      (r) => r,
+    ).then((r: { exitCode?: number; signal?: string }) => {
+      this.status = { code: r.exitCode ?? null, signal: r.signal ?? null, stderr: this.stderrTail.trim() };
+      return this.status;
+    });
+  }
+
+  get pid(): number {
+    return this.child.pid ?? -1;
+  }
+
+  exitStatus(): VmExit | undefined {
+    return this.status;
+  }
+
+  async kill(): Promise<void> {
+    if (this.status) return;
+    this.qmp?.close();
+    this.child.kill("SIGKILL");
+    await this.exited;
+  }
+}
+
+
+/** The QEMU backend that runs the real programs. */
+export function processBackend(options: ProcessBackendOptions = {}): QemuBackend {
+  const qemuImg = options.qemuImg ?? "qemu-img";
+  const probeBinary = options.qemuBinary ?? "qemu-system-x86_64";
+
+  const probe: AcceleratorProbe = {
+    platform: process.platform,
+    async kvmDeviceOpens() {
+      try {
+        const fh = await open("/dev/kvm", constants.O_RDWR);
+        await fh.close();
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    async kvmTestStart(timeoutMs, signal) {
+      const dir = await mkdtemp(join(tmpdir(), "imgc-kvm-probe-"));
+      const sector = join(dir, "boot.img");
+      const log = join(dir, "debug.log");
+      await writeFile(sector, probeBootSector());
+      const child = execa(probeBinary, probeArgs(sector, log), { reject: false, stdin: "ignore", stdout: "ignore", stderr: "ignore", cancelSignal: signal });
+      try {
+        const deadline = Date.now() + timeoutMs;
+        while (Date.now() < deadline && !signal.aborted) {
+          const text = await readFile(log, "utf8").catch(() => "");
+          if (text.includes(PROBE_MARKER)) return true;
+          if (child.exitCode !== null) return false;
+          await sleep(50, signal);
+        }
+        return false;
+      } finally {
+        child.kill("SIGKILL");
+        await child.catch(() => undefined);
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  };
+
+  return {
+    probe,
+
+    async version(binary, signal) {
+      try {
+        const r = await execa(binary, ["--version"], { cancelSignal: signal });
+        return r.stdout.split("\n")[0] ?? "";
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        if (code === "ENOENT") throw new Error(`${binary} is not installed or not on PATH (on Debian: apt-get install qemu-system-x86 qemu-utils)`);
+        throw new Error(`${binary} --version failed: ${(error as Error).message.split("\n")[0]}`);
+      }
+    },
+
+    async img(args, signal) {
+      try {
+        const r = await execa(qemuImg, args as string[], { cancelSignal: signal });
+        return r.stdout;
+      } catch (error) {
+        const e = error as { code?: string; stderr?: string; shortMessage?: string; isCanceled?: boolean };
+        if (e.isCanceled) throw new Error(`qemu-img ${args[0]} was cancelled`);
+        if (e.code === "ENOENT") throw new Error(`${qemuImg} is not installed or not on PATH (on Debian: apt-get install qemu-utils)`);
+        throw new Error(`qemu-img ${args[0]} failed: ${(e.stderr || e.shortMessage || String(error)).trim().split("\n").slice(-3).join(" ")}`);
+      }
+    },
+
+    async diskInfo(path, signal) {
+      const out = await this.img(["info", "--output=json", "-U", path], signal);
+      const j = JSON.parse(out) as { format: string; "virtual-size": number; "actual-size"?: number; "backing-filename"?: string; "full-backing-filename"?: string };
+      return { format: j.format, virtualSize: j["virtual-size"], actualSize: j["actual-size"] ?? 0, backingFile: j["full-backing-filename"] ?? j["backing-filename"] };
+    },
+
+    async makeIso(sourceDir, label, output, signal) {
+      const tools: [string, string[]][] = [
+        ["xorriso", ["-as", "mkisofs", "-quiet", "-J", "-R", "-V", label, "-o", output, sourceDir]],
+        ["genisoimage", ["-quiet", "-J", "-R", "-V", label, "-o", output, sourceDir]],
+        ["mkisofs", ["-quiet", "-J", "-R", "-V", label, "-o", output, sourceDir]],
+      ];
+      for (const [tool, args] of tools) {
+        if (!(await which(tool))) continue;
+        try {
+          await execa(tool, args, { cancelSignal: signal });
+          return;
+        } catch (error) {
+          const e = error as { stderr?: string; shortMessage?: string };
+          throw new Error(`${tool} could not make the CD image: ${(e.stderr || e.shortMessage || String(error)).trim().split("\n").slice(-2).join(" ")}`);
+        }
+      }
+      throw new Error("making a CD image needs xorriso, genisoimage or mkisofs (on Debian: apt-get install xorriso)");
+    },
+
+    async start(spec, signal) {
+      const useSetpriv = await hasSetpriv();
+      const [file, args] = useSetpriv ? ["setpriv", ["--pdeathsig", "KILL", "--", spec.binary, ...spec.args]] : [spec.binary, [...spec.args]];
+      const child = execa(file, args, { reject: false, stdin: "ignore", stdout: "ignore", stderr: "pipe", detached: true, cleanup: true });
+      const vm = new VmProcess(child);
+      // Wait for the QMP socket QEMU creates at startup; an early exit is QEMU's error.
+      const deadline = Date.now() + 30_000;
+      let lastError: unknown;
+      while (Date.now() < deadline) {
+        if (signal.aborted) {
+          await vm.kill();
+          throw new Error("VM start was cancelled");
+        }
+        const exit = vm.exitStatus();
+        if (exit) throw new Error(describeExit(exit));
+        try {
+          vm.qmp = await QmpClient.connect(spec.qmpSocket, 10_000);
+          return vm;
+        } catch (error) {
+          lastError = error;
+          await sleep(30, signal);
+        }
+      }
+      await vm.kill();
+      throw new Error(`QEMU's QMP socket did not answer within 30 s (${(lastError as Error)?.message ?? "no socket"})`);
+    },
+  };
+}
