@@ -73,3 +73,16 @@ export {
   type AzureExportOptions, type GceExportOptions, type VagrantExportOptions, type VagrantProvider,
 } from "../runtime/export/factory.js";
 export type { Json };
+
+// The docker platform's post-processors, defined beside its factory.
+export {
+  dockerTag,
+  dockerPush,
+  dockerSave,
+  dockerImport,
+  type DockerTagOptions,
+  type DockerPushOptions,
+  type DockerLogin,
+  type DockerSaveOptions,
+  type DockerImportOptions,
+} from "../runtime/platforms/docker/post.js";

@@ -60,6 +60,10 @@ const BUILTIN: Readonly<Record<string, string>> = {
   "export-azure": "../export/post/azure.js",
   "export-gce": "../export/post/gce.js",
   "export-vagrant": "../export/post/vagrant.js",
+  "docker-tag": "./docker-tag.js",
+  "docker-push": "./docker-push.js",
+  "docker-save": "./docker-save.js",
+  "docker-import": "./docker-import.js",
 };
 
 const registered = new Map<string, PostProcessorImpl | (() => Promise<PostProcessorImpl>)>();

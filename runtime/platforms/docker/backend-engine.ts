@@ -291,3 +291,10 @@ export class EngineBackend implements DockerBackend {
     this.client.close();
   }
 }
+
+let shared: EngineBackend | undefined;
+
+/** The process's engine backend: one connection pool to the daemon, shared by drivers and post-processors. */
+export function engineBackend(): EngineBackend {
+  return (shared ??= new EngineBackend());
+}

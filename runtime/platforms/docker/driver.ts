@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { access } from "node:fs/promises";
 import { PROVISION, type ArtifactRecord, type DriverEnv, type PlatformDriver, type Step } from "../../types.js";
 import type { DockerBackend } from "./backend.js";
-import { EngineBackend } from "./backend-engine.js";
+import { engineBackend } from "./backend-engine.js";
 import { dockerArtifact, isImageArtifact } from "./artifact.js";
 import type { DockerContext } from "./context.js";
 import type { DockerOptions } from "./factory.js";
@@ -79,13 +79,6 @@ export function createDockerDriver(backendFor: () => DockerBackend): PlatformDri
       await backendFor().removeImage(artifact.id, { force: true }, signal);
     },
   };
-}
-
-let engine: EngineBackend | undefined;
-
-/** The process's engine backend (one connection pool to the daemon). */
-export function engineBackend(): EngineBackend {
-  return (engine ??= new EngineBackend());
 }
 
 /** The docker driver on the real engine. */
