@@ -35,10 +35,12 @@ interface RawImage {
   } | null;
 }
 
-/** The `X-Registry-Auth` header value: base64url JSON, `{}` when anonymous. */
+/** The `X-Registry-Auth` header value: URL-safe base64 of the JSON credentials, `{}` when anonymous. */
 function registryAuth(auth: RegistryCredentials | undefined): string {
   const body = auth ? { username: auth.username, password: auth.password, serveraddress: auth.server } : {};
-  return Buffer.from(JSON.stringify(body)).toString("base64url");
+  // URL-safe alphabet WITH padding: older daemons decode with Go's padded base64.URLEncoding
+  // and silently drop a header they cannot decode (Node's "base64url" omits the padding).
+  return Buffer.from(JSON.stringify(body)).toString("base64").replace(/\+/g, "-").replace(/\//g, "_");
 }
 
 /** Encodes a path segment, keeping the `/` and `:` of image names as the docker CLI sends them. */
