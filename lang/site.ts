@@ -30,8 +30,10 @@ function toPath(name: string): string {
 /**
  * The first stack frame outside imgc's `lang/` and `stdlib/` folders: the user's call (or a
  * component library's, which is what "relative to the file that wrote it" needs).
+ * `skipDirs`: further directories whose frames are imgc's own (a factory that lives beside its
+ * runtime, e.g. `runtime/export/`, passes its own folder).
  */
-export function captureSite(): SourceSite {
+export function captureSite(skipDirs: readonly string[] = []): SourceSite {
   const originalPrepare = Error.prepareStackTrace;
   const originalLimit = Error.stackTraceLimit;
   let frames: NodeJS.CallSite[] = [];
@@ -49,7 +51,7 @@ export function captureSite(): SourceSite {
     const name = frame.getFileName();
     if (!name || name.startsWith("node:")) continue;
     const file = toPath(name);
-    if (file.startsWith(langDir) || file.startsWith(stdlibDir)) continue;
+    if (file.startsWith(langDir) || file.startsWith(stdlibDir) || skipDirs.some((d) => file.startsWith(d))) continue;
     return { file, line: frame.getLineNumber() ?? 0, column: frame.getColumnNumber() ?? 0 };
   }
   return unknownSite;

@@ -11,7 +11,12 @@
  */
 import { localPath, type LocalPath, type PathLike } from "../../lang/path.js";
 import { makePost, type CommonPostOptions, type PostProcessorSpec } from "../../lang/post-processor.js";
-import { captureSite, type SourceSite } from "../../lang/site.js";
+import { fileURLToPath } from "node:url";
+import { captureSite as captureFrom, type SourceSite } from "../../lang/site.js";
+
+// The factories live here, beside their runtime, so the user's call is the first frame outside this folder too.
+const factoryDir = fileURLToPath(new URL(".", import.meta.url));
+const captureSite = () => captureFrom([factoryDir]);
 
 /** Guest operating systems the exports know how to declare to each hypervisor. */
 export type GuestOs = "debian" | "ubuntu" | "rhel" | "linux";

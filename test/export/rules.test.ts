@@ -6,6 +6,7 @@
 import { execa } from "execa";
 import { access, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EXPORTS } from "../../runtime/export/index.js";
 import { exportImage, exportVmware, exportGce, EXPORT_FORMATS } from "../../runtime/export/factory.js";
@@ -212,6 +213,9 @@ describe("factory and registry", () => {
     expect(spec.only).toEqual(["qemu"]);
     expect((spec.options.directory as { path: string }).path).toBe("dist");
     expect(exportGce().options.directory).toMatchObject({ path: "output" });
+    // The site (diagnostics, relative paths) is the caller's line, not the factory's.
+    expect(spec.site.file).toBe(fileURLToPath(import.meta.url));
+    expect(exportImage({ formats: ["azure"] })[0]!.site.file).toBe(fileURLToPath(import.meta.url));
     expect(EXPORT_FORMATS).toHaveLength(7);
   });
 
