@@ -223,7 +223,8 @@ describe("factory and registry", () => {
     const src = await readFile(join(repoRoot, "runtime/export/factory.ts"), "utf8");
     const imports = [...src.matchAll(/from "([^"]+)"/g)].map((m) => m[1]!);
     expect(imports.length).toBeGreaterThan(0);
-    for (const i of imports) expect(i).toMatch(/^\.\.\/\.\.\/lang\//);
+    // lang/ and Node built-ins only: never runtime/, an SDK or qemu-img wrappers.
+    for (const i of imports) expect(i).toMatch(/^(\.\.\/\.\.\/lang\/|node:)/);
   });
 
   it("every format is registered as a post-processor that runs through the registry and destroys what it made", async () => {
