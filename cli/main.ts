@@ -35,6 +35,9 @@ export const COMMANDS: readonly string[] = [
   "plan",
   "graph",
   "init",
+  "apply",
+  "destroy",
+  "state",
 ];
 
 async function loadCommands(): Promise<ImgcCommand<object>[]> {

@@ -20,6 +20,12 @@ export interface NodeStatus {
  * Returns a status per node id, or undefined when no state comparison is available.
  */
 export async function planStatuses(graph: BuildGraph): Promise<ReadonlyMap<string, NodeStatus> | undefined> {
-  void graph;
-  return undefined;
+  const [{ planProject }, { EventBus }, { Redactor }] = await Promise.all([
+    import("../runtime/apply.js"),
+    import("../runtime/events.js"),
+    import("../runtime/redact.js"),
+  ]);
+  const redactor = new Redactor();
+  const plans = await planProject(graph, { bus: new EventBus(redactor), redactor });
+  return new Map(plans.map((p) => [p.node, { status: p.status, reasons: p.reasons }]));
 }

@@ -197,6 +197,7 @@ async function buildNode(run: ApplyRun, node: GraphNode): Promise<SchedResult> {
       keyParts: node.keyParts,
       files: nodeFiles(node),
       artifact,
+      driver: { ...node.driver, type: node.type },
       builtAt: builtAt.toISOString(),
       runId: run.run.runId,
       inputs,

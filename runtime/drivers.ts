@@ -13,7 +13,7 @@ function isDriver(x: unknown): x is PlatformDriver {
 }
 
 /** The driver of `node`; checks it implements the node's platform type and version. */
-export function loadDriver(node: GraphNode): Promise<PlatformDriver> {
+export function loadDriver(node: Pick<GraphNode, "id" | "type" | "driver">): Promise<PlatformDriver> {
   const url = node.driver.url;
   if (!url) return Promise.reject(new Error(`cannot find the driver module ${node.driver.module} of ${node.id}; is the package that defines the ${node.type} platform installed?`));
   let p = cache.get(url);

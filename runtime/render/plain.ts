@@ -10,6 +10,8 @@ export function attachPlain(bus: EventBus, out: NodeJS.WritableStream, options: 
   return bus.on((e) => {
     if (e.type === "log" && e.level === "debug" && !options.debug) return;
     if (e.type === "node.end" && e.status === "up-to-date") return; // plan already said so
+    // Successful step ends and cleanups are in the log files; the console shows what matters.
+    if ((e.type === "step.end" && e.ok && !options.debug) || (e.type === "cleanup" && !e.error && !options.debug)) return;
     const text = describeEvent(e);
     const prefix = "node" in e && e.node ? `${e.node}: ` : "";
     out.write(`${prefix}${text}\n`);

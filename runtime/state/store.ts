@@ -34,6 +34,8 @@ export interface NodeState {
   readonly files?: Readonly<Record<string, string>>;
   /** The artifact the build made. */
   readonly artifact: ArtifactRecord;
+  /** The driver that made it, so `imgc destroy` can delete it even after the node left the definitions. */
+  readonly driver?: { readonly module: string; readonly url: string; readonly version: number; readonly type: string };
   /** ISO time the build ended. */
   readonly builtAt: string;
   /** The apply that built it. */
