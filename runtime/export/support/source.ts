@@ -24,7 +24,8 @@ function candidate(artifact: ArtifactRecord): { path: string; format?: string } 
   if (data.kind === "export" && source && typeof source.path === "string") {
     return { path: source.path, ...(typeof source.format === "string" ? { format: source.format } : {}) };
   }
-  const hinted = typeof data.disk === "string" ? data.disk : undefined;
+  // `disk` or `path` (the QEMU platform's artifact data), when the artifact names its disk.
+  const hinted = typeof data.disk === "string" ? data.disk : typeof data.path === "string" && artifact.files.includes(data.path) ? data.path : undefined;
   const format = typeof data.diskFormat === "string" ? data.diskFormat : typeof data.format === "string" ? data.format : undefined;
   if (hinted) return { path: hinted, ...(format ? { format } : {}) };
   const disks = artifact.files.filter((f) => DISK_EXT.test(f));
