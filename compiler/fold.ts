@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import { lstatSync, readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
 import { join, relative, resolve as resolvePath } from "node:path";
 import { fileURLToPath } from "node:url";
-import { isKind } from "../lang/brand.js";
+import { IMGC, isKind } from "../lang/brand.js";
 import type { LocalPath } from "../lang/path.js";
 import type { SourceSite } from "../lang/site.js";
 import { makeRef, type Expr, type Json, type Ref } from "../lang/values.js";
@@ -72,6 +72,8 @@ export function foldExpr(expr: Expr, ctx: FoldContext, site: SourceSite): Folded
           else if (text !== "") out.push(text);
         } else out.push(p.expr);
       }
+      // `t\`${ref}\`` is the ref itself.
+      if (out.length === 1 && typeof out[0] === "object") return { known: false, expr: out[0] };
       return { known: false, expr: { kind: "template", parts: out } };
     }
     case "fn": {
@@ -132,6 +134,8 @@ export function foldForCheck(value: unknown, ctx: FoldContext, site: SourceSite)
     return f.known ? f.value : f.expr === ref.expr ? ref : makeRef(f.expr, ref.site);
   }
   if (Array.isArray(value)) return value.map((v) => foldForCheck(v, ctx, site));
+  // Other imgc objects (local paths…) keep their brand: schemas recognise them by it.
+  if (typeof value === "object" && value !== null && IMGC in value) return value;
   if (isPlainObject(value)) {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) out[k] = foldForCheck(v, ctx, site);

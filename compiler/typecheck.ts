@@ -34,18 +34,25 @@ export function findTsconfig(dir: string): string | undefined {
 }
 
 /**
- * When the project has no copy of imgc (running a global imgc), map `imgc` and `imgc/*` to the
- * running imgc's declarations, from its package.json `exports`, as the loader does at run time.
+ * When the project has no typed copy of imgc (running a global imgc, or a checkout whose dist/
+ * has no declarations yet), map `imgc` and `imgc/*` to the running imgc's declarations, or to
+ * its TypeScript sources, from its package.json `exports`, as the loader does at run time.
  */
 function withImgcFallback(project: Project, file: string): void {
   const options = project.getCompilerOptions();
   const resolved = ts.resolveModuleName("imgc", file, options, ts.sys).resolvedModule;
-  if (resolved) return;
+  if (resolved && /\.d\.[cm]?ts$|\.[cm]?tsx?$/.test(resolved.resolvedFileName)) return;
   const pkg = JSON.parse(readFileSync(join(imgcRoot, "package.json"), "utf8")) as { exports?: Record<string, { types?: string } | string> };
   const paths: Record<string, string[]> = { ...(options.paths ?? {}) };
+  const built = existsSync(join(imgcRoot, "dist/lang/index.d.ts"));
   for (const [key, target] of Object.entries(pkg.exports ?? {})) {
     if (typeof target !== "object" || !target.types) continue;
-    paths[key === "." ? "imgc" : `imgc/${key.slice(2)}`] = [join(imgcRoot, target.types)];
+    const declarations = join(imgcRoot, target.types);
+    const sources = join(imgcRoot, target.types.replace(/^\.\/dist\//, "").replace(/\.d\.ts$/, ".ts"));
+    const name = key === "." ? "imgc" : `imgc/${key.slice(2)}`;
+    if (name.includes("*")) paths[name] = [built ? declarations : sources];
+    else if (existsSync(declarations)) paths[name] = [declarations];
+    else if (existsSync(sources)) paths[name] = [sources];
   }
   project.compilerOptions.set({ paths });
 }

@@ -1,0 +1,39 @@
+// Golden IR of every example: examples/<name>/images.ts compiles to test/compiler/goldens/<name>.ir.json
+// (paths under the repository written as <repo>). An example that needs variable values ships
+// examples/<name>/vars.json. Regenerate after an intended change with:
+//   IMGC_UPDATE_GOLDEN=1 npx vitest run test/compiler/golden.test.ts
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import { compileProject } from "../../compiler/index.js";
+
+const repo = resolve(import.meta.dirname, "../..");
+const goldens = join(import.meta.dirname, "goldens");
+const examples = readdirSync(join(repo, "examples"), { withFileTypes: true })
+  .filter((d) => d.isDirectory() && existsSync(join(repo, "examples", d.name, "images.ts")))
+  .map((d) => d.name)
+  .sort();
+
+describe("golden IR of every example", () => {
+  it("there is at least the basic example", () => {
+    expect(examples).toContain("basic");
+  });
+
+  for (const name of examples) {
+    it(`examples/${name}`, async () => {
+      const dir = join(repo, "examples", name);
+      const varFile = join(dir, "vars.json");
+      const { graph } = await compileProject({ file: join(dir, "images.ts"), env: {}, cwd: dir, varFiles: existsSync(varFile) ? [varFile] : [] });
+      // The driver's resolved URL depends on what is built; its specifier and version are kept.
+      const stable = { ...graph, nodes: graph.nodes.map((n) => ({ ...n, driver: { ...n.driver, url: "<resolved at compile time>" } })) };
+      const text = `${JSON.stringify(stable, null, 2).split(repo).join("<repo>")}\n`;
+      const golden = join(goldens, `${name}.ir.json`);
+      if (process.env.IMGC_UPDATE_GOLDEN || !existsSync(golden)) {
+        mkdirSync(goldens, { recursive: true });
+        writeFileSync(golden, text);
+        if (!process.env.IMGC_UPDATE_GOLDEN) throw new Error(`wrote the missing golden ${golden}: review and commit it`);
+      }
+      expect(text).toBe(readFileSync(golden, "utf8"));
+    });
+  }
+});
