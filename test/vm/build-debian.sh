@@ -55,7 +55,7 @@ debootstrap --variant=minbase \
   --include=systemd-sysv,udev,dbus,openssh-server,kmod,iproute2,procps,ca-certificates \
   bookworm "$rf" "$mirror" >"$work/debootstrap.log" 2>&1 || { tail -30 "$work/debootstrap.log" >&2; exit 1; }
 
-kver="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["kernelVersion"])' "$tiny/vm.json" 2>/dev/null || cat "$tiny/vm.json" | sed -n 's/.*"kernelVersion": "\(.*\)".*/\1/p')"
+kver="$(sed -n 's/.*"kernelVersion": "\(.*\)".*/\1/p' "$tiny/vm.json")"
 # Modules for udev to load on demand (the initramfs loads the boot ones).
 mkdir -p "$rf/lib/modules"
 cp -a "/lib/modules/$kver" "$rf/lib/modules/" 2>/dev/null || true
@@ -76,7 +76,7 @@ Address=10.0.2.15/24
 Gateway=10.0.2.2
 DNS=10.0.2.3
 EOF
-ln -sf /run/systemd/resolve/resolv.conf "$rf/etc/resolv.conf" 2>/dev/null || true
+rm -f "$rf/etc/resolv.conf"
 echo "nameserver 10.0.2.3" >"$rf/etc/resolv.conf"
 chroot "$rf" systemctl enable systemd-networkd.service >/dev/null 2>&1
 # Nothing that slows boot or wakes up during a build.
