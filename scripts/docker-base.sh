@@ -20,6 +20,7 @@ if [ ! -s "$tarball" ]; then
   [ -n "$mirror" ] || mirror=$(awk '$1=="deb" && $2 !~ /security/ {print $2; exit}' /etc/apt/sources.list 2>/dev/null || true)
   root=$(mktemp -d "${TMPDIR:-/var/tmp}/imgc-rootfs.XXXXXX")
   trap 'rm -rf "$root" "$tarball.part"' EXIT
+  chmod 0755 "$root"   # it becomes the image's "/": mktemp's 0700 would lock out every non-root user
   debootstrap --variant=minbase bookworm "$root" ${mirror:+"$mirror"} >"$cache/debootstrap.log" 2>&1 \
     || { tail -20 "$cache/debootstrap.log" >&2; exit 1; }
   chroot "$root" apt-get clean
@@ -33,4 +34,7 @@ docker import \
   --change 'CMD ["/bin/bash"]' \
   --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
   "$tarball" "$name" >/dev/null
+# A non-root user must be able to run a program (catches a rootfs with a 0700 "/").
+docker run --rm --network none --user nobody "$name" /bin/true \
+  || { echo "$name is broken: a non-root user cannot run /bin/true; delete $tarball and rerun" >&2; docker rmi "$name" >/dev/null; exit 1; }
 echo "$name imported from $tarball"

@@ -142,6 +142,8 @@ export function dockerBackendContract(name: string, setup: () => Promise<Contrac
       expect(info?.config.volumes).toEqual(["/data"]);
       expect(info?.config.onBuild).toEqual(["RUN echo child"]);
       expect(await b.listImages("org.example.team=infra")).toContain(img);
+      // The container's labels go into the image; a change can only blank one.
+      expect(info?.config.labels["imgc.contract"]).toBe(`${process.pid}-${name}`);
       expect(await b.listImages("org.example.team=nobody")).not.toContain(img);
       const child = await b.createContainer({ image: img, labels: {}, entrypoint: ["/bin/sh"], cmd: [], tty: true, network: "none" });
       made.push(child);

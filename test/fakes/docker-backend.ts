@@ -412,7 +412,9 @@ export class FakeDockerBackend implements DockerBackend {
       const c = this.container(id);
       const from = this.images.get(c.image)!;
       const imageId = `sha256:${newId()}`;
-      this.images.set(imageId, { id: imageId, repoTags: [], repoDigests: [], config: applyChanges(from.config, spec.changes), fs: new Map(c.fs) });
+      // As the engine: the container's labels are merged in, under those the changes set.
+      const config = applyChanges({ ...from.config, labels: { ...from.config.labels, ...c.labels } }, spec.changes);
+      this.images.set(imageId, { id: imageId, repoTags: [], repoDigests: [], config, fs: new Map(c.fs) });
       return imageId;
     });
   }

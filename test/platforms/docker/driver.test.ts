@@ -73,6 +73,8 @@ describe("docker driver on the real engine", () => {
     expect(info!.config.env).toContain("APP_MODE=prod value");
     expect(info!.config.env.some((e) => e.startsWith("BUILD_ONLY="))).toBe(false);
     expect(info!.config.labels["org.example.team"]).toBe("infra");
+    expect(info!.config.labels["imgc.build"]).toBe("");
+    expect(info!.config.labels["imgc.commit"]).toMatch(/^imgc-commit-\d+\.docker-[0-9a-f]{8}$/);
     expect([...info!.config.exposedPorts].sort()).toEqual(["53/udp", "8080/tcp"]);
     expect(info!.config.workdir).toBe("/srv");
     expect(info!.config.volumes).toEqual(["/data"]);

@@ -1,6 +1,6 @@
 /** Commits the provisioned container to an image; removes it again if the build did not end well. */
 import type { Step } from "../../../types.js";
-import { COMMIT_LABEL } from "../backend.js";
+import { BUILD_LABEL, COMMIT_LABEL } from "../backend.js";
 import { changeLines, commitChanges } from "../changes.js";
 import type { DockerContext } from "../context.js";
 
@@ -10,7 +10,13 @@ export const commitStep: Step<DockerContext> = {
   async run(ctx, signal) {
     if (!ctx.containerId) throw new Error("commit: no build container (the run container step did not run)");
     const o = ctx.options as { changes?: Parameters<typeof changeLines>[0]; message?: string; author?: string };
-    const changes = [...commitChanges(changeLines(o.changes), ctx.source?.config), `LABEL ${COMMIT_LABEL}=${ctx.containerName}`];
+    const changes = [
+      ...commitChanges(changeLines(o.changes), ctx.source?.config),
+      `LABEL ${COMMIT_LABEL}=${ctx.containerName}`,
+      // The engine copies the container's labels into the image and cannot drop one: blank the
+      // build label, so containers later run from this image are not taken for build containers.
+      `LABEL ${BUILD_LABEL}=""`,
+    ];
     ctx.imageId = await ctx.backend.commit(ctx.containerId, { changes, message: o.message, author: o.author }, signal);
     ctx.env.log.track({ kind: "image", id: ctx.imageId });
     ctx.env.log.log("info", `committed ${ctx.imageId}`);

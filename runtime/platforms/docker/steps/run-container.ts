@@ -16,7 +16,8 @@ export function containerSpec(ctx: Pick<DockerContext, "sourceImage" | "containe
   const extra = parseRunArgs(options.runArgs ?? []);
   return {
     image: ctx.sourceImage,
-    labels: { [BUILD_LABEL]: ctx.env.resolved.node.id, "imgc.run": ctx.env.runId },
+    // Found by `docker ps -a --filter label=imgc.build=<node>`; commit blanks it in the image.
+    labels: { [BUILD_LABEL]: ctx.env.resolved.node.id },
     ...(hasEntrypoint ? { entrypoint: keepAlive, cmd: [] } : { cmd: keepAlive }),
     tty: true,
     binds: Object.entries(options.volumes ?? {}).map(([host, container]) => `${host}:${container}`),
