@@ -22,7 +22,8 @@ export default image("appliance", {
       accelerator: "tcg",
       memory: 256,
       outputDirectory: "output/qemu",
-      ssh: { username: "root", privateKeyFile: `${tiny}/id_ed25519`, timeout: "4m" },
+      // The test VM's documented root password (its key works too: ssh.privateKeyFile).
+      ssh: { username: "root", password: "imgc", timeout: "4m" },
     }),
   ],
   provision: [shell({ inline: ["echo built-by-imgc > /etc/imgc-marker", "sync"] })],
