@@ -15,4 +15,4 @@ export { EXIT } from "./exit-codes.js";
 export { apply, planProject, type ApplyOptions, type ApplyResult } from "./apply.js";
 export { destroy, type DestroyOptions } from "./destroy.js";
 export { writeFileAtomic } from "./state/atomic-write.js";
-export { LocalCommunicator } from "./communicators/local.js";
+export { LocalCommunicator } from "./plugin/local.js";

@@ -1,0 +1,68 @@
+#!/usr/bin/env node
+// Benchmark: a no-op `imgc apply` on a 100-image project whose artifacts are all up to date.
+// Goal: under 1 s wall. Prints the wall time of each run, the median, and the floor (a bare
+// `node` start) for comparison.
+//
+//   node bench/apply/noop.mjs [--images 100] [--runs 7] [--platform dirtree|null]
+//
+// Platform: `dirtree` (examples/plugin, a file: dependency, built locally: no server needed).
+// `null` needs the null driver and an sshd; see docs/runtime.md.
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+
+const repo = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
+const arg = (name, def) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : def;
+};
+const images = Number(arg("images", 100));
+const runs = Number(arg("runs", 7));
+const platform = arg("platform", "dirtree");
+if (platform !== "dirtree") {
+  console.error(`platform ${platform}: only dirtree is wired in this script so far`);
+  process.exit(2);
+}
+
+const dir = mkdtempSync(join(tmpdir(), "imgc-bench-noop-"));
+writeFileSync(
+  join(dir, "package.json"),
+  JSON.stringify({ name: "bench", private: true, type: "module", dependencies: { imgc: `file:${repo}`, "imgc-plugin-dirtree": `file:${repo}/examples/plugin` } }),
+);
+const lines = [`import { image } from "imgc";`, `import { dirtree } from "imgc-plugin-dirtree";`, `export const all = [`];
+for (let i = 0; i < images; i++) {
+  lines.push(`  image("img${i}", { platforms: [dirtree({ files: { "etc/id": "image ${i}\\n" } })] }),`);
+}
+lines.push(`];`, `export default all;`);
+writeFileSync(join(dir, "images.ts"), lines.join("\n") + "\n");
+execFileSync("npm", ["install", "--no-audit", "--no-fund", "--offline", "--ignore-scripts"], { cwd: dir, stdio: "ignore" });
+
+const bin = join(repo, "bin", "imgc.js");
+const env = { ...process.env, CI: "1" };
+const time = (args) => {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, args, { cwd: dir, env, encoding: "utf8" });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.status !== 0) throw new Error(`${args.join(" ")} exited ${r.status}:\n${r.stdout}\n${r.stderr}`);
+  return { ms, out: r.stdout };
+};
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+const first = time([bin, "apply", "images.ts", "--parallelism", "8"]);
+console.log(`first apply (${images} images built with ${platform}): ${(first.ms / 1000).toFixed(2)} s`);
+const noop = [];
+for (let i = 0; i < runs; i++) {
+  const r = time([bin, "apply", "images.ts"]);
+  if (!r.out.includes(`0 built, ${images} up to date`)) throw new Error(`not a no-op:\n${r.out.slice(-500)}`);
+  noop.push(r.ms);
+}
+const floor = [];
+for (let i = 0; i < runs; i++) floor.push(time(["-e", ""]).ms);
+const m = median(noop);
+console.log(`load average before the no-op runs: ${loadavg().map((x) => x.toFixed(1)).join(" ")} (the machine is shared; figures scale with it)`);
+console.log(`no-op apply, ${images} images up to date (${platform}), ${runs} runs: ${noop.map((x) => x.toFixed(0)).join(", ")} ms`);
+console.log(`  median ${m.toFixed(0)} ms (goal < 1000 ms: ${m < 1000 ? "met" : "NOT met"})`);
+console.log(`  floor: bare node start median ${median(floor).toFixed(0)} ms; ratio ${(m / median(floor)).toFixed(1)}x`);
+if (process.argv.includes("--keep")) console.log(`project kept in ${dir}`);
+else rmSync(dir, { recursive: true, force: true });
