@@ -19,7 +19,7 @@ import { runInstanceStep } from "./steps/run-instance.js";
 import { securityGroupStep } from "./steps/security-group.js";
 import { checkAmiNameStep, sourceAmiStep } from "./steps/source-ami.js";
 import { stopInstanceStep } from "./steps/stop-instance.js";
-import { shareStep, tagStep } from "./steps/tag-and-share.js";
+import { finishStep, shareStep, tagStep } from "./steps/tag-and-share.js";
 
 /** The driver version; equals the factory's. */
 const VERSION = 1;
@@ -47,7 +47,7 @@ const clientsStep: Step<AmazonContext> = {
 export function stepsFor(ctx: AmazonContext): (Step<AmazonContext> | typeof PROVISION)[] {
   const o = ctx.settings.options;
   const launch = [clientsStep, sourceAmiStep, checkAmiNameStep, keyPairStep, securityGroupStep, runInstanceStep, connectStep, PROVISION] as const;
-  const finish = [...(ctx.settings.amiRegions.length ? [copyRegionsStep] : []), tagStep, shareStep];
+  const finish = [...(ctx.settings.amiRegions.length ? [copyRegionsStep] : []), tagStep, shareStep, finishStep];
   if (ctx.settings.type === "amazon-instance") {
     return [...launch, uploadX509Step, bundleVolumeStep, uploadBundleStep, deregisterExistingStep, registerImageStep, ...finish];
   }

@@ -176,7 +176,7 @@ function instance(c: ActionContext, id: string | undefined): SimInstance {
 }
 
 function blockDevicesFrom(p: Param | undefined, base: SimBlockDevice[] = []): SimBlockDevice[] {
-  const out = base.map((d) => ({ ...d, ebs: d.ebs ? { ...d.ebs } : undefined }));
+  const out: SimBlockDevice[] = base.map((d) => ({ ...d, ebs: d.ebs ? { ...d.ebs } : undefined }));
   for (const m of structs(p)) {
     const deviceName = str(m.DeviceName);
     if (!deviceName) throw new Ec2Error("InvalidBlockDeviceMapping", "The device name is missing from a block device mapping");
@@ -433,7 +433,7 @@ const handlers: Record<string, Handler> = {
     const name = str(c.p.KeyName) ?? "";
     if (c.region.keyPairs.has(name)) throw new Ec2Error("InvalidKeyPair.Duplicate", `The keypair '${name}' already exists.`);
     const keyType = str(c.p.KeyType) ?? "rsa";
-    const pair = ssh2.utils.generateKeyPairSync(keyType === "ed25519" ? "ed25519" : "rsa", keyType === "ed25519" ? undefined : { bits: 2048 });
+    const pair = keyType === "ed25519" ? ssh2.utils.generateKeyPairSync("ed25519") : ssh2.utils.generateKeyPairSync("rsa", { bits: 2048 });
     const kp = { id: newId("key"), name, fingerprint: fingerprint(pair.public), publicKey: pair.public, keyType, tags: tagsFor(c.p, "key-pair") };
     c.region.keyPairs.set(name, kp);
     return { keyName: name, keyFingerprint: kp.fingerprint, keyMaterial: pair.private, keyPairId: kp.id };

@@ -163,9 +163,9 @@ export type Fault =
   /** The next `count` matching requests answer 503 RequestLimitExceeded. */
   | { kind: "throttle"; action?: string; region?: string; count: number }
   /** New images answer InvalidAMIID.NotFound to the next `calls` requests that name them. */
-  | { kind: "image-not-found-after-create"; calls: number }
+  | { kind: "image-not-found-after-create"; calls: number; count: number }
   /** New instances answer InvalidInstanceID.NotFound to the next `calls` requests that name them. */
-  | { kind: "instance-not-found-after-run"; calls: number }
+  | { kind: "instance-not-found-after-run"; calls: number; count: number }
   /** The next instance launched never leaves `pending`. */
   | { kind: "instance-never-running"; count: number }
   /** The next CopyImage (into `region`, if given) makes an image that ends `failed`. */

@@ -28,3 +28,11 @@ export const shareStep: Step<AmazonContext> = {
     info(ctx, `shared the AMIs with ${[...users, ...groups.map((g) => `group ${g}`)].join(", ")}`);
   },
 };
+
+/** The AMIs are now the artifact, not temporary resources: stop listing them as such. */
+export const finishStep: Step<AmazonContext> = {
+  name: "finish",
+  async run(ctx) {
+    for (const [region, id] of Object.entries(ctx.amis)) ctx.env.log.untrack({ kind: "AMI", id, where: region });
+  },
+};
