@@ -57,12 +57,33 @@ for (let i = 0; i < runs; i++) {
   if (!r.out.includes(`0 built, ${images} up to date`)) throw new Error(`not a no-op:\n${r.out.slice(-500)}`);
   noop.push(r.ms);
 }
+// Where the time goes: the same no-op in one process, split into compile and apply.
+const phaseScript = `
+  const t0 = performance.now();
+  const { compileProject } = await import(${JSON.stringify(`${repo}/dist/compiler/index.js`)});
+  const c = await compileProject({ file: "images.ts" });
+  const t1 = performance.now();
+  const { apply } = await import(${JSON.stringify(`${repo}/dist/runtime/apply.js`)});
+  const { EventBus } = await import(${JSON.stringify(`${repo}/dist/runtime/events.js`)});
+  const { Redactor } = await import(${JSON.stringify(`${repo}/dist/runtime/redact.js`)});
+  const r = new Redactor();
+  const res = await apply(c.graph, { bus: new EventBus(r), redactor: r });
+  const t2 = performance.now();
+  if (res.exitCode !== 0) process.exit(1);
+  console.log(JSON.stringify({ compile: t1 - t0, apply: t2 - t1 }));`;
+const phases = [];
+for (let i = 0; i < runs; i++) {
+  const r = spawnSync(process.execPath, ["--input-type=module", "-e", phaseScript], { cwd: dir, env, encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`phase run failed: ${r.stderr}`);
+  phases.push(JSON.parse(r.stdout));
+}
 const floor = [];
 for (let i = 0; i < runs; i++) floor.push(time(["-e", ""]).ms);
 const m = median(noop);
 console.log(`load average before the no-op runs: ${loadavg().map((x) => x.toFixed(1)).join(" ")} (the machine is shared; figures scale with it)`);
 console.log(`no-op apply, ${images} images up to date (${platform}), ${runs} runs: ${noop.map((x) => x.toFixed(0)).join(", ")} ms`);
 console.log(`  median ${m.toFixed(0)} ms (goal < 1000 ms: ${m < 1000 ? "met" : "NOT met"})`);
+console.log(`  in one process (median): import + compile ${median(phases.map((p) => p.compile)).toFixed(0)} ms, runtime (lock, plan with ${images} exists() checks, state) ${median(phases.map((p) => p.apply)).toFixed(0)} ms`);
 console.log(`  floor: bare node start median ${median(floor).toFixed(0)} ms; ratio ${(m / median(floor)).toFixed(1)}x`);
 if (process.argv.includes("--keep")) console.log(`project kept in ${dir}`);
 else rmSync(dir, { recursive: true, force: true });
