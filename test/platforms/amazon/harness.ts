@@ -84,13 +84,13 @@ export function baseOptions(rig: Rig, extra: Record<string, unknown> = {}): Reco
 /** A log that records everything. */
 export class RecordingLog implements BuildLog {
   readonly lines: string[] = [];
-  readonly output: string[] = [];
+  readonly outputs: string[] = [];
   readonly live = new Map<string, LiveResource>();
   log(level: string, message: string): void {
     this.lines.push(`${level}: ${message}`);
   }
-  outputChunk(chunk: string): void {
-    this.output.push(chunk);
+  output(_stream: "stdout" | "stderr", chunk: string): void {
+    this.outputs.push(chunk);
   }
   track(r: LiveResource): void {
     this.live.set(`${r.kind}:${r.id}`, r);
@@ -141,7 +141,7 @@ export async function runBuild(
     resolved: { node: opts.node ?? nodeFor("amazon-ebs"), options: options as never, upstream: opts.upstream ?? {} },
     projectRoot: workDir,
     workDir,
-    log: { log: (l, m) => log.log(l, m), output: (_s, c) => log.outputChunk(c), track: (r) => log.track(r), untrack: (r) => log.untrack(r) },
+    log,
     redact: (v) => redacted.push(v),
     facts: {},
     runId: "test-run",
