@@ -11,7 +11,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-const disk = process.argv[2] ?? join(execFileSync(join(root, "test/vm/build-tiny.sh")).toString().trim().split("\n").pop(), "disk.qcow2");
+const disk = process.argv[2] || join(execFileSync(join(root, "test/vm/build-tiny.sh")).toString().trim().split("\n").pop(), "disk.qcow2");
 const runs = Number(process.argv[3] ?? 3);
 const { EXPORTS } = await import(join(root, "dist/runtime/export/index.js"));
 const median = (xs) => xs.sort((a, b) => a - b)[xs.length >> 1];
