@@ -69,7 +69,6 @@ export const vmware: ExportImpl<"vmware"> = {
         [`${controller.bus}.present`, true],
         ...(controller.virtualDev ? [[`${controller.bus}.virtualDev`, controller.virtualDev] as [string, string]] : []),
         [`${dev}.present`, true],
-        [`${dev}.deviceType`, "disk"],
         [`${dev}.fileName`, vmdkName],
         ["ethernet0.present", true],
         ["ethernet0.connectionType", network],
