@@ -94,9 +94,12 @@ export const file = {
    * Uploads a local file or directory. As with Packer and rsync, a directory source ending in
    * `/` uploads its contents into `destination`; without it, the directory itself.
    */
-  upload(source: PathLike, destination: Input<string>, options: FileOptions = {}): ProvisionerSpec<"file", { direction: "upload"; source: LocalPath; destination: Input<string> } & Omit<FileOptions, "only" | "except">> {
+  upload(source: PathLike, destination: Input<string>, options: FileOptions = {}): ProvisionerSpec<"file", { direction: "upload"; source: LocalPath; destination: Input<string>; contents?: true } & Omit<FileOptions, "only" | "except">> {
     const site = captureSite();
-    return makeProvisioner("file", { direction: "upload" as const, source: localPath(source, site), destination, ...options }, site);
+    // Resolving the path drops a trailing slash, so the rule it carries is kept as a flag
+    // (which is also hashed: `dir` and `dir/` upload different trees).
+    const contents = typeof source === "string" && /[\\/]$/.test(source) ? { contents: true as const } : {};
+    return makeProvisioner("file", { direction: "upload" as const, source: localPath(source, site), destination, ...contents, ...options }, site);
   },
   /** Downloads a file or directory from the machine to a local path (relative to the calling file). */
   download(source: Input<string>, destination: PathLike, options: CommonProvisionerOptions = {}): ProvisionerSpec<"file", { direction: "download"; source: Input<string>; destination: LocalPath }> {

@@ -130,7 +130,7 @@ export class SshCommunicator implements Communicator {
         cleanup();
         // Kill the command's process group on the far side, then drop the channel.
         const kill = pid
-          ? this.exec({ command: `kill -KILL -- -${pid} 2>/dev/null || kill -KILL ${pid} 2>/dev/null; true` }, new AbortController().signal).catch(() => {})
+          ? this.exec({ command: `kill -9 -${pid} 2>/dev/null || kill -9 ${pid} 2>/dev/null; true` }, new AbortController().signal).catch(() => {})
           : Promise.resolve();
         void kill.finally(() => stream.close()).finally(() => reject(signal.reason));
       };

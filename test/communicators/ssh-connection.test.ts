@@ -74,7 +74,7 @@ describe("authentication", () => {
 
 describe("bastion", () => {
   it("reaches the machine through a jump host (and checks both host keys)", async () => {
-    const bastion = { host: jump.host, port: jump.port, username: "root", privateKey: jump.clientKey, hostKey: jump.hostKeyFingerprint };
+    const bastion = { host: jump.host, port: jump.port, username: jump.user, privateKey: jump.clientKey, hostKey: jump.hostKeyFingerprint };
     const c = commFor(target, { bastion, hostKey: target.hostKeyLine });
     await c.connect(never);
     expect(await whoami(c)).toBe("root");

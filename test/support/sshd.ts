@@ -3,9 +3,11 @@
  * host key, an authorized client key and a config in a temporary directory. It can be stopped
  * and restarted mid-test on the same port (a "reboot": every session it served is killed too).
  *
- * Runs as root (CI and this machine do): the config permits root login with the generated key
- * only. Password authentication needs a user with a password: `passwordUser: true` creates a
- * throwaway system user (`useradd`, `chpasswd`) for this server and deletes it on `stop()`.
+ * Runs as root (CI and this machine do). Logins use `user`: a throwaway alias of root (uid 0,
+ * made with `useradd -o -u 0`) whose shell is /bin/sh and whose home is the temp dir, so the
+ * host's root dotfiles (a slow `.bashrc`) never run in tests; it has root's powers, which
+ * tests need to look at what landed. Password authentication uses a second throwaway user
+ * (`passwordUser: true`, `useradd` + `chpasswd`). Both are deleted by `stop()`.
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -28,7 +30,9 @@ export interface TestSshd {
   readonly port: number;
   /** The temp dir holding keys and config. */
   readonly dir: string;
-  /** Private key (OpenSSH format) authorized for root. */
+  /** The user to log in as with the client key (uid 0, shell /bin/sh). */
+  readonly user: string;
+  /** Private key (OpenSSH format) authorized for `user`. */
   readonly clientKeyPath: string;
   readonly clientKey: string;
   /** The server's host public key line (`ssh-ed25519 AAAA…`) and its SHA256 fingerprint. */
@@ -75,16 +79,28 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
   const hostKeyLine = readFileSync(join(dir, "host_ed25519.pub"), "utf8").trim().split(" ").slice(0, 2).join(" ");
   const hostKeyFingerprint = execFileSync("ssh-keygen", ["-l", "-E", "sha256", "-f", join(dir, "host_ed25519.pub")], { encoding: "utf8" }).split(" ")[1]!;
 
+  const users: string[] = [];
+  const rootHome = join(dir, "root-home");
+  mkdirSync(rootHome);
+  const user = `imgcr${randomBytes(3).toString("hex")}`;
+  await addUser(["-o", "-u", "0", "-g", "0", "-p", "*", "-M", "-d", rootHome, "-s", "/bin/sh", user]);
+  users.push(user);
   let passwordUser: { username: string; password: string } | undefined;
-  if (options.passwordUser) {
-    const username = `imgct${randomBytes(3).toString("hex")}`;
-    const password = `pw-${randomBytes(9).toString("base64url")}`;
-    const home = join(dir, "home");
-    mkdirSync(home);
-    execFileSync("useradd", ["-M", "-d", home, "-s", "/bin/sh", username]);
-    execFileSync("chown", [username, home]);
-    execFileSync("chpasswd", { input: `${username}:${password}\n` });
-    passwordUser = { username, password };
+  try {
+    if (options.passwordUser) {
+      const username = `imgct${randomBytes(3).toString("hex")}`;
+      const password = `pw-${randomBytes(9).toString("base64url")}`;
+      const home = join(dir, "home");
+      mkdirSync(home);
+      await addUser(["-M", "-d", home, "-s", "/bin/sh", username]);
+      users.push(username);
+      execFileSync("chown", [username, home]);
+      execFileSync("chpasswd", { input: `${username}:${password}\n` });
+      passwordUser = { username, password };
+    }
+  } catch (err) {
+    removeUsers(users);
+    throw err;
   }
 
   const port = await freePort();
@@ -128,14 +144,23 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
     for (const pid of tree) tryKill(pid);
     await exited;
   };
-  await start();
-  const cleanupOnExit = () => void kill();
+  try {
+    await start();
+  } catch (err) {
+    removeUsers(users);
+    throw err;
+  }
+  const cleanupOnExit = () => {
+    void kill();
+    removeUsers(users);
+  };
   process.once("exit", cleanupOnExit);
   const clientKeyPath = join(dir, "client_ed25519");
   return {
     host: "127.0.0.1",
     port,
     dir,
+    user,
     clientKeyPath,
     clientKey: readFileSync(clientKeyPath, "utf8"),
     hostKeyLine,
@@ -162,16 +187,39 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
       stopped = true;
       process.off("exit", cleanupOnExit);
       await kill();
-      if (passwordUser) {
-        try {
-          execFileSync("userdel", [passwordUser.username], { stdio: "ignore" });
-        } catch {
-          // Already gone.
-        }
-      }
+      removeUsers(users);
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** useradd, retried while another test holds the passwd lock. */
+async function addUser(args: string[]): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      execFileSync("useradd", args, { stdio: "pipe" });
+      return;
+    } catch (err) {
+      if (attempt >= 50) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+/** Deletes throwaway users (`-f`: a uid-0 alias always "has processes"). */
+function removeUsers(users: string[]): void {
+  for (const name of users.splice(0)) {
+    for (let attempt = 0; attempt < 50; attempt++) {
+      try {
+        execFileSync("userdel", ["-f", name], { stdio: "pipe" });
+        break;
+      } catch (err) {
+        // Exit 6: no such user (already gone); anything else is most likely the passwd lock.
+        if ((err as { status?: number }).status === 6) break;
+        execFileSync("sleep", ["0.1"]);
+      }
+    }
+  }
 }
 
 function tryKill(pid: number): void {
