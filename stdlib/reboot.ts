@@ -1,8 +1,10 @@
 /**
  * `reboot`: restarts the machine in the middle of provisioning (after a kernel upgrade, say) and
- * carries on once it is back. It is two shell steps: one that triggers the reboot and is marked
- * `expectDisconnect` (the lost connection is success, and the communicator reconnects), then one
- * with `pauseBefore` that waits for the machine to answer again and checks it booted anew.
+ * carries on once it is back. It is shell steps: one that runs the reboot command and waits for
+ * the connection to drop, marked `expectDisconnect` (the lost connection is success, and the
+ * communicator reconnects); one that rides out a reconnection that reached the machine while it
+ * was still going down; then one with `pauseBefore` that checks, by the kernel's boot id, that
+ * the machine really booted anew.
  */
 import type { Duration } from "../lang/duration.js";
 import type { ProvisionerSpec } from "../lang/provisioner.js";
@@ -63,11 +65,28 @@ export function reboot(options: RebootOptions = {}): ProvisionerSpec[] {
       : "  die 'this machine is a container, which cannot reboot; use except: [\"docker\"] or inContainer: \"skip\"'",
     "fi",
     // Remember this boot, so the next step can prove the machine really restarted.
+    `mkdir -p ${BOOT_MARK.replace(/\/[^/]*$/, "")}`,
     `cat /proc/sys/kernel/random/boot_id > ${BOOT_MARK} 2>/dev/null || true`,
     "echo 'imgc reboot: rebooting'",
-    // Detach, so the command returns before the connection drops.
-    `(sleep 1; ${command}) >/dev/null 2>&1 &`,
-    "exit 0",
+    // Stay in the command until the reboot cuts the connection: the runtime treats that
+    // disconnect as success (expectDisconnect) and reconnects. Commands like `shutdown -r now`
+    // return at once, hence the wait; a machine that never goes down fails the step.
+    command,
+    "sleep 300",
+    `die ${quote(`the machine did not go down within 5 minutes of: ${command}`)}`,
+  );
+  // The runtime reconnects as soon as the connection drops, which can still reach the old
+  // system while it shuts down (its SSH server not yet stopped). This step runs right after that
+  // reconnection: on the old boot it waits for the connection to drop again (expected, so the
+  // runtime reconnects once more); on the new boot it passes at once.
+  const settle = new Script("reboot");
+  settle.add(
+    `mark=${quote(BOOT_MARK)}`,
+    "if [ -f \"$mark\" ] && [ \"$(cat /proc/sys/kernel/random/boot_id 2>/dev/null)\" = \"$(cat \"$mark\")\" ]; then",
+    "  echo 'imgc reboot: reached the machine while it goes down; waiting for it to come back'",
+    "  sleep 300",
+    "  die 'the machine did not go down within 5 minutes'",
+    "fi",
   );
   const after = new Script("reboot");
   after.add(
@@ -79,6 +98,7 @@ export function reboot(options: RebootOptions = {}): ProvisionerSpec[] {
   );
   return [
     before.toProvisioner({ ...common, expectDisconnect: true }),
+    settle.toProvisioner({ ...common, expectDisconnect: true }),
     after.toProvisioner({ ...common, pauseBefore: pauseAfter, timeout }),
   ];
 }
