@@ -13,7 +13,7 @@ import type { SecretSource } from "../runtime/resolve.js";
 import { handleSignals } from "../runtime/signals.js";
 import type { AskChoice } from "../runtime/steps.js";
 import type { Json } from "../lang/values.js";
-import type { GlobalArgs } from "./command.js";
+import type { Cli, GlobalArgs } from "./command.js";
 
 /** Flags of commands that use the state. */
 export interface StateFlags {
@@ -103,4 +103,27 @@ async function askOnError(node: string, step: string, error: Error, json: boolea
   const next = asking.then(prompt, prompt);
   asking = next.catch(() => {});
   return next;
+}
+
+/**
+ * Turns a runtime error that escaped the apply (state unreadable, a bad --only glob) into one
+ * redacted sentence and an exit code; compiler errors and bugs go to the CLI's own reporting.
+ */
+export async function runtimeFailure(error: unknown, session: RuntimeSession, cli: Cli): Promise<number> {
+  const { StateError } = await import("../runtime/state/store.js");
+  const { EXIT } = await import("../runtime/exit-codes.js");
+  if (error instanceof StateError) {
+    cli.err(`error: ${session.redactor.redact(error.message)}`);
+    return EXIT.STATE;
+  }
+  if (error instanceof Error && / matches no node;/.test(error.message)) {
+    cli.err(`error: ${session.redactor.redact(error.message)}`);
+    return EXIT.USAGE;
+  }
+  if (error instanceof Error) {
+    // Never let a secret out through an unexpected error either.
+    error.message = session.redactor.redact(error.message);
+    if (error.stack) error.stack = session.redactor.redact(error.stack);
+  }
+  throw error;
 }

@@ -15,6 +15,8 @@ export const EXIT = {
   BUILD_FAILED: 4,
   /** The state is locked by another process and the wait (`--lock-timeout`) ran out. */
   LOCKED: 5,
+  /** The state file cannot be read or written (not JSON, another schema, permissions): nothing was built. */
+  STATE: 6,
   /** Interrupted by SIGINT/SIGTERM; cleanups ran. */
   INTERRUPTED: 130,
 } as const;

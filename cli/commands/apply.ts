@@ -49,6 +49,9 @@ const applyCommand: ImgcCommand<ApplyArgs> = {
         ...(args.onError === "ask" ? { ask: session.ask } : {}),
       });
       return result.exitCode;
+    } catch (error) {
+      const { runtimeFailure } = await import("../runtime-session.js");
+      return runtimeFailure(error, session, cli);
     } finally {
       session.close();
     }

@@ -38,6 +38,9 @@ const destroyCommand: ImgcCommand<StateFlags> = {
       });
       if (!args.json) cli.err(`destroyed ${result.destroyed.length}${result.failed.length ? `, ${result.failed.length} failed` : ""}`);
       return result.exitCode;
+    } catch (error) {
+      const { runtimeFailure } = await import("../runtime-session.js");
+      return runtimeFailure(error, session, cli);
     } finally {
       session.close();
     }

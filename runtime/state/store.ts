@@ -57,6 +57,15 @@ export interface StateFile {
   nodes: Record<string, NodeState>;
 }
 
+/** The state file cannot be read or written; the message says which file and what to do. */
+export class StateError extends Error {
+  readonly code = "STATE";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "StateError";
+  }
+}
+
 /** An empty state. */
 export function emptyState(): StateFile {
   return { schema: STATE_SCHEMA, serial: 0, nodes: {} };
@@ -69,16 +78,16 @@ export async function readState(path: string): Promise<StateFile> {
     text = await readFile(path, "utf8");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return emptyState();
-    throw error;
+    throw new StateError(`cannot read the state file ${path}: ${(error as Error).message}`, { cause: error });
   }
   let parsed: StateFile;
   try {
     parsed = JSON.parse(text) as StateFile;
   } catch (error) {
-    throw new Error(`the state file ${path} is not valid JSON (${(error as Error).message}); restore it from a backup or remove it to rebuild everything`);
+    throw new StateError(`the state file ${path} is not valid JSON (${(error as Error).message}); restore it from a backup or remove it to rebuild everything`);
   }
   if (parsed?.schema !== STATE_SCHEMA) {
-    throw new Error(`the state file ${path} has schema ${JSON.stringify(parsed?.schema)}, this imgc reads schema ${STATE_SCHEMA}; use a matching imgc`);
+    throw new StateError(`the state file ${path} has schema ${JSON.stringify(parsed?.schema)}, this imgc reads schema ${STATE_SCHEMA}; use a matching imgc`);
   }
   parsed.nodes ??= {};
   return parsed;
