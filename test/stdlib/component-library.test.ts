@@ -61,7 +61,7 @@ describe("examples/component-library", () => {
     expect(await inImage("stat -c '%a %U' /home/deploy/.ssh/authorized_keys")).toBe("600 deploy");
     expect(await inImage("ls /var/lib/apt/lists | grep -v -e lock -e partial | wc -l")).toBe("0");
     // The build container is gone.
-    expect(await buildContainers()).toEqual(buildContainersBefore);
+    expect((await buildContainers()).filter((c) => !buildContainersBefore.includes(c))).toEqual([]);
   });
 
   it("a second apply is up to date; editing a file the library ships makes plan rebuild", async () => {
