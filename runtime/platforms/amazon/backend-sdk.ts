@@ -152,6 +152,15 @@ class SdkEc2Backend implements Ec2Backend {
     this.sts.destroy();
   }
 
+  /**
+   * The signal of a call that creates something. An abort must not cut it off mid-flight: EC2
+   * would make the resource and imgc would never learn its id, so it could not clean it up.
+   * Such calls finish (bounded by a timeout); the step then sees the abort at its next await.
+   */
+  private creating(): AbortSignal {
+    return AbortSignal.timeout(120_000);
+  }
+
   /** One retried call; `notFound` codes are retried too (eventual consistency). */
   private async call<T>(what: string, signal: AbortSignal, run: () => Promise<T>, notFound: readonly string[] = []): Promise<T> {
     try {
@@ -195,7 +204,9 @@ class SdkEc2Backend implements Ec2Backend {
     return vpc;
   }
 
-  async importKeyPair(name: string, publicKeyLine: string, tags: Tags, signal: AbortSignal): Promise<string> {
+  async importKeyPair(name: string, publicKeyLine: string, tags: Tags, buildSignal: AbortSignal): Promise<string> {
+    buildSignal.throwIfAborted();
+    const signal = this.creating();
     const out = await this.call("ImportKeyPair", signal, () =>
       this.client.send(new ImportKeyPairCommand({ KeyName: name, PublicKeyMaterial: Buffer.from(publicKeyLine), TagSpecifications: tagSpecs("key-pair", tags) }), { abortSignal: signal }),
     );
@@ -206,7 +217,9 @@ class SdkEc2Backend implements Ec2Backend {
     await this.call("DeleteKeyPair", signal, () => this.client.send(new DeleteKeyPairCommand({ KeyName: name }), { abortSignal: signal }));
   }
 
-  async createSecurityGroup(spec: { name: string; description: string; vpcId?: string; tags: Tags }, signal: AbortSignal): Promise<string> {
+  async createSecurityGroup(spec: { name: string; description: string; vpcId?: string; tags: Tags }, buildSignal: AbortSignal): Promise<string> {
+    buildSignal.throwIfAborted();
+    const signal = this.creating();
     const out = await this.call("CreateSecurityGroup", signal, () =>
       this.client.send(
         new CreateSecurityGroupCommand({ GroupName: spec.name, Description: spec.description, ...(spec.vpcId ? { VpcId: spec.vpcId } : {}), TagSpecifications: tagSpecs("security-group", spec.tags) }),
@@ -239,7 +252,9 @@ class SdkEc2Backend implements Ec2Backend {
     }
   }
 
-  async runInstance(spec: LaunchSpec, signal: AbortSignal): Promise<InstanceInfo> {
+  async runInstance(spec: LaunchSpec, buildSignal: AbortSignal): Promise<InstanceInfo> {
+    buildSignal.throwIfAborted();
+    const signal = this.creating();
     const nic = spec.associatePublicIp !== undefined;
     const out = await this.call("RunInstances", signal, () =>
       this.client.send(
@@ -299,7 +314,9 @@ class SdkEc2Backend implements Ec2Backend {
     }
   }
 
-  async createImage(spec: { instanceId: string; name: string; description?: string; blockDevices: readonly BlockDevice[] }, signal: AbortSignal): Promise<string> {
+  async createImage(spec: { instanceId: string; name: string; description?: string; blockDevices: readonly BlockDevice[] }, buildSignal: AbortSignal): Promise<string> {
+    buildSignal.throwIfAborted();
+    const signal = this.creating();
     const out = await this.call("CreateImage", signal, () =>
       this.client.send(
         new CreateImageCommand({
@@ -314,7 +331,9 @@ class SdkEc2Backend implements Ec2Backend {
     return out.ImageId!;
   }
 
-  async registerImage(spec: { name: string; description?: string; manifestLocation: string; architecture: string; virtualizationType: string; blockDevices: readonly BlockDevice[] }, signal: AbortSignal): Promise<string> {
+  async registerImage(spec: { name: string; description?: string; manifestLocation: string; architecture: string; virtualizationType: string; blockDevices: readonly BlockDevice[] }, buildSignal: AbortSignal): Promise<string> {
+    buildSignal.throwIfAborted();
+    const signal = this.creating();
     const out = await this.call("RegisterImage", signal, () =>
       this.client.send(
         new RegisterImageCommand({
@@ -331,7 +350,9 @@ class SdkEc2Backend implements Ec2Backend {
     return out.ImageId!;
   }
 
-  async copyImage(spec: { sourceRegion: string; sourceImageId: string; name: string; description?: string; encrypted: boolean; kmsKeyId?: string }, signal: AbortSignal): Promise<string> {
+  async copyImage(spec: { sourceRegion: string; sourceImageId: string; name: string; description?: string; encrypted: boolean; kmsKeyId?: string }, buildSignal: AbortSignal): Promise<string> {
+    buildSignal.throwIfAborted();
+    const signal = this.creating();
     const out = await this.call(
       "CopyImage",
       signal,
