@@ -41,7 +41,7 @@ export function webServer(options: WebServerOptions = {}): ProvisionerSpec[] {
   const { port = 80, serverName = "_", greeting = "It works", ...common } = options;
   return [
     packages.install(["nginx"], common),
-    files.put("/etc/nginx/sites-available/default", {
+    ...files.put("/etc/nginx/sites-available/default", {
       template: new URL("./site.conf.tpl", import.meta.url),
       values: { port, serverName },
       ...common,
@@ -51,7 +51,7 @@ export function webServer(options: WebServerOptions = {}): ProvisionerSpec[] {
       env: { WEBROOT: "/srv/www", GREETING: greeting },
       ...common,
     }),
-    services.enable("nginx", common),
+    ...services.enable("nginx", common),
   ];
 }
 
