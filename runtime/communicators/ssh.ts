@@ -143,6 +143,13 @@ export class SshCommunicator implements Communicator {
         if (finished) return;
         finished = true;
         cleanup();
+        // A command that ends within the packet burst that opened its channel has its
+        // exit-status parsed before the "exit" listener above exists; ssh2 keeps it on the channel.
+        const early = (stream as unknown as { _exit?: { code?: number | null; signal?: string } })._exit;
+        if (!sawExit && early && (early.code !== undefined || early.signal !== undefined)) {
+          sawExit = true;
+          exitCode = early.code ?? (early.signal ? 128 + (SIGNALS[early.signal.replace(/^SIG/, "")] ?? 0) : null);
+        }
         resolve(sawExit ? { exitCode } : { exitCode: null, disconnected: lost || !this.session });
       };
       signal.addEventListener("abort", onAbort, { once: true });
