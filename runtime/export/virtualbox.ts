@@ -59,6 +59,7 @@ export const virtualbox: ExportImpl<"virtualbox"> = {
       if (!["sata", "ide", "scsi"].includes(controller)) throw exportError(`controller must be sata, ide or scsi, got ${JSON.stringify(controller)}`);
       if (!["e1000", "virtio", "pcnet"].includes(nic)) throw exportError(`nic must be e1000, virtio or pcnet, got ${JSON.stringify(nic)}`);
       const hw = hardware(options, name, VIRTUALBOX_OUI);
+      if (hw.firmware === "efi") job.ctx.log.log("warn", "export virtualbox: OVF 1.0 cannot declare EFI firmware; enable EFI in the VM's settings after import");
       const files = { ovfName: `${name}.ovf`, vmdkName: `${name}-disk001.vmdk`, mfName: `${name}.mf` };
       const { problems } = await writeOvfPackage(job, { name, hw, controller, nic, osType: options.osType ?? VIRTUALBOX_OS[hw.guestOs], ...files, at: (f) => staging.file(f) });
       const order = [files.ovfName, files.vmdkName, files.mfName];
