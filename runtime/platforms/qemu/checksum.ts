@@ -8,6 +8,7 @@ import { createReadStream } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { basename, isAbsolute, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { fetchWithRetry } from "./fetch-retry.js";
 
 /** An expected digest. */
 export interface Checksum {
@@ -51,7 +52,7 @@ export function findInChecksumFile(text: string, fileName: string, where: string
 /** Reads a checksum file from `file://`, `http(s)://` or a local path (relative to `root`). */
 async function fetchText(url: string, root: string, signal: AbortSignal): Promise<string> {
   if (/^https?:\/\//i.test(url)) {
-    const res = await fetch(url, { signal });
+    const res = await fetchWithRetry(url, { signal }, "fetching the checksum file");
     if (!res.ok) throw new Error(`checksum file ${url} answered HTTP ${res.status}`);
     return res.text();
   }

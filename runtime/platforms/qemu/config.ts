@@ -112,7 +112,10 @@ export function makeConfig(options: QemuOptions, args: { nodeId: string; imageNa
   const isoUrls = [...(isoUrl !== undefined ? [isoUrl] : []), ...(o.isoUrls ?? [])].map((u) =>
     /^[a-z][a-z0-9+.-]*:\/\//i.test(u) ? u : (localFile(u, root) as string),
   );
-  const sourceImage = localFile(o.sourceImage, root) ?? args.upstreamDisk;
+  // A node built `from` another image starts from that image's disk, whatever its (possibly
+  // inherited) installer options say: the installer already ran for the base.
+  const derived = args.upstreamDisk !== undefined;
+  const sourceImage = args.upstreamDisk ?? localFile(o.sourceImage, root);
   const diskImage = o.diskImage === true || sourceImage !== undefined;
   if (isoUrls.length === 0 && sourceImage === undefined && o.kernel === undefined) {
     throw new Error(`${args.nodeId}: qemu needs a source: isoUrl, sourceImage, \`from\` another image, or a kernel for direct boot`);
@@ -130,7 +133,7 @@ export function makeConfig(options: QemuOptions, args: { nodeId: string; imageNa
   return {
     nodeId: args.nodeId,
     imageName: args.imageName,
-    isoUrls: sourceImage !== undefined && o.isoUrl === undefined ? [] : isoUrls,
+    isoUrls: derived || (sourceImage !== undefined && o.isoUrl === undefined) ? [] : isoUrls,
     isoChecksum: o.isoChecksum,
     diskImage,
     sourceImage,
@@ -169,8 +172,8 @@ export function makeConfig(options: QemuOptions, args: { nodeId: string; imageNa
     httpDirectory: localFile(o.httpDirectory, root),
     httpContent: o.httpContent as Record<string, string> | undefined,
     httpPortRange: o.httpPortRange ?? [8000, 9000],
-    bootCommand: (o.bootCommand ?? []) as string[],
-    bootWaitMs: ms(o.bootWait, o.bootCommand?.length ? "10s" : "0s"),
+    bootCommand: derived ? [] : ((o.bootCommand ?? []) as string[]),
+    bootWaitMs: derived ? 0 : ms(o.bootWait, o.bootCommand?.length ? "10s" : "0s"),
     bootKeyIntervalMs: ms(o.bootKeyInterval, "75ms"),
     communicator: o.communicator ?? "ssh",
     ssh: o.ssh,

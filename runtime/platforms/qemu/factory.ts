@@ -33,7 +33,11 @@ export type QemuFirmware =
 /** A port range `[min, max]`, both inclusive; a free port is picked from it. */
 export type PortRange = readonly [number, number];
 
-/** Options of `qemu()`. Exactly one source: `isoUrl`, `sourceImage`, or the image's `from`. */
+/**
+ * Options of `qemu()`. One source: `isoUrl`, `sourceImage`, or the image's `from`. An image
+ * built `from` another starts from an overlay on that image's disk and ignores the installer
+ * options it may inherit (`isoUrl`, `sourceImage`, `bootCommand`).
+ */
 export interface QemuOptions {
   // --- where the machine starts from ----------------------------------------------------------
   /**
@@ -224,7 +228,8 @@ export const qemuOptionsSchema = z
     bootWait: durationSchema.optional(),
     bootKeyInterval: durationSchema.optional(),
     communicator: z.enum(["ssh", "none"]).optional(),
-    ssh: sshOptionsSchema.optional(),
+    // The factory records ssh.privateKeyFile as a local path (relative to the calling file).
+    ssh: sshOptionsSchema.extend({ privateKeyFile: pathLike.optional() }).optional(),
     sshHostPortRange: portRange.optional(),
     shutdownCommand: input(z.string()).optional(),
     shutdownTimeout: durationSchema.optional(),

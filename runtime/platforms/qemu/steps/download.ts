@@ -10,6 +10,7 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
 import type { Step } from "../../../types.js";
+import { fetchWithRetry } from "../fetch-retry.js";
 import { digestFile, resolveChecksum, type Checksum } from "../checksum.js";
 import type { QemuContext } from "../context.js";
 
@@ -25,7 +26,7 @@ async function size(path: string): Promise<number | undefined> {
 async function httpDownload(url: string, dest: string, signal: AbortSignal, log: (m: string) => void): Promise<void> {
   const part = `${dest}.part`;
   const have = (await size(part)) ?? 0;
-  const res = await fetch(url, { signal, headers: have > 0 ? { Range: `bytes=${have}-` } : {} });
+  const res = await fetchWithRetry(url, { signal, headers: have > 0 ? { Range: `bytes=${have}-` } : {} }, "download of");
   if (res.status === 416 && have > 0) {
     // The partial file is already complete.
     await rename(part, dest);
