@@ -85,6 +85,8 @@ interface ApplyRun {
   readonly preflights: Map<PlatformDriver, Promise<void>>;
   readonly signal: AbortSignal;
   readonly statuses: Map<string, NodeStatus>;
+  /** `uuid()` per node: one value for its options, provisioners and post-processors. */
+  readonly uuids: Map<string, string>;
 }
 
 function artifactLookup(run: ApplyRun): (id: string) => ArtifactRecord | undefined {
@@ -95,7 +97,7 @@ function resolveContext(run: ApplyRun, node: GraphNode, facts: BuildFacts): Reso
   return {
     node,
     run: run.run,
-    uuid: nodeUuid(),
+    uuid: run.uuids.get(node.id) ?? (run.uuids.set(node.id, nodeUuid()), run.uuids.get(node.id)!),
     artifact: artifactLookup(run),
     facts,
     secrets: run.options.secrets ?? {},
@@ -333,6 +335,8 @@ export async function apply(graph: BuildGraph, options: ApplyOptions): Promise<A
       bus.emit({ type: "log", level: "error", message: error.message });
       return { exitCode: EXIT.LOCKED, runId, statuses, plans: [] };
     }
+    // Ctrl-C while waiting for the lock: nothing was started, nothing to clean up.
+    if (signal.aborted) return { exitCode: EXIT.INTERRUPTED, runId, statuses, plans: [] };
     throw error;
   }
   const detachLogs = options.logsDir === false ? undefined : attachLogFiles(bus, options.logsDir ?? join(graph.project.root, ".imgc", "logs"));
@@ -352,6 +356,7 @@ export async function apply(graph: BuildGraph, options: ApplyOptions): Promise<A
       preflights: new Map(),
       signal,
       statuses,
+      uuids: new Map(),
     };
     const plans = await planNodes(selected, state, { force: options.force ?? false, exists: (node, record) => artifactExists(run, node, record, live) });
     for (const p of plans) bus.emit({ type: "plan", node: p.node, status: p.status, reasons: p.reasons });

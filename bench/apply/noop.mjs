@@ -5,10 +5,12 @@
 //
 //   node bench/apply/noop.mjs [--images 100] [--runs 7] [--platform dirtree|null]
 //
-// Platform: `dirtree` (examples/plugin, a file: dependency, built locally: no server needed).
-// `null` needs the null driver and an sshd; see docs/runtime.md.
-import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+// Platform: `dirtree` (examples/plugin, a file: dependency, built locally: no server needed), or
+// `null` (every image provisions one host: a real sshd this script starts on a loopback port
+// with its own host key, logging in as root with a throwaway key; run as root).
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { connect } from "node:net";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -20,9 +22,32 @@ const arg = (name, def) => {
 const images = Number(arg("images", 100));
 const runs = Number(arg("runs", 7));
 const platform = arg("platform", "dirtree");
-if (platform !== "dirtree") {
-  console.error(`platform ${platform}: only dirtree is wired in this script so far`);
+if (platform !== "dirtree" && platform !== "null") {
+  console.error(`--platform ${platform}: use dirtree or null`);
   process.exit(2);
+}
+
+/** Starts sshd on a free loopback port; returns its port, the client key and a stop function. */
+async function startSshd(dir) {
+  execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", join(dir, "host_key")]);
+  execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", join(dir, "client_key")]);
+  writeFileSync(join(dir, "authorized_keys"), readFileSync(join(dir, "client_key.pub")));
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  writeFileSync(
+    join(dir, "sshd_config"),
+    [`Port ${port}`, "ListenAddress 127.0.0.1", `HostKey ${join(dir, "host_key")}`, `AuthorizedKeysFile ${join(dir, "authorized_keys")}`,
+     `PidFile ${join(dir, "sshd.pid")}`, "StrictModes no", "PermitRootLogin prohibit-password", "UsePAM no", "MaxStartups 100:30:200", "MaxSessions 100"].join("\n") + "\n",
+  );
+  const sshd = spawn("/usr/sbin/sshd", ["-D", "-e", "-f", join(dir, "sshd_config")], { stdio: "ignore" });
+  for (let i = 0; i < 100; i++) {
+    const up = await new Promise((resolve) => {
+      const s = connect(port, "127.0.0.1", () => (s.destroy(), resolve(true)));
+      s.on("error", () => resolve(false));
+    });
+    if (up) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { port, key: join(dir, "client_key"), stop: () => sshd.kill("SIGTERM") };
 }
 
 const dir = mkdtempSync(join(tmpdir(), "imgc-bench-noop-"));
@@ -30,9 +55,17 @@ writeFileSync(
   join(dir, "package.json"),
   JSON.stringify({ name: "bench", private: true, type: "module", dependencies: { imgc: `file:${repo}`, "imgc-plugin-dirtree": `file:${repo}/examples/plugin` } }),
 );
-const lines = [`import { image } from "imgc";`, `import { dirtree } from "imgc-plugin-dirtree";`, `export const all = [`];
+const sshd = platform === "null" ? await startSshd(dir) : undefined;
+// Never leave the server running, whatever happens below.
+process.on("exit", () => sshd?.stop());
+const lines =
+  platform === "null"
+    ? [`import { image } from "imgc";`, `import { nullHost } from "imgc/platforms/null";`, `import { shell } from "imgc/provisioners";`, `export const all = [`]
+    : [`import { image } from "imgc";`, `import { dirtree } from "imgc-plugin-dirtree";`, `export const all = [`];
 for (let i = 0; i < images; i++) {
-  lines.push(`  image("img${i}", { platforms: [dirtree({ files: { "etc/id": "image ${i}\\n" } })] }),`);
+  if (sshd) {
+    lines.push(`  image("img${i}", { platforms: [nullHost({ ssh: { host: "127.0.0.1", port: ${sshd.port}, username: "root", privateKeyFile: ${JSON.stringify(sshd.key)} } })], provision: [shell({ inline: ["true"] })] }),`);
+  } else lines.push(`  image("img${i}", { platforms: [dirtree({ files: { "etc/id": "image ${i}\\n" } })] }),`);
 }
 lines.push(`];`, `export default all;`);
 writeFileSync(join(dir, "images.ts"), lines.join("\n") + "\n");
@@ -85,5 +118,6 @@ console.log(`no-op apply, ${images} images up to date (${platform}), ${runs} run
 console.log(`  median ${m.toFixed(0)} ms (goal < 1000 ms: ${m < 1000 ? "met" : "NOT met"})`);
 console.log(`  in one process (median): import + compile ${median(phases.map((p) => p.compile)).toFixed(0)} ms, runtime (lock, plan with ${images} exists() checks, state) ${median(phases.map((p) => p.apply)).toFixed(0)} ms`);
 console.log(`  floor: bare node start median ${median(floor).toFixed(0)} ms; ratio ${(m / median(floor)).toFixed(1)}x`);
+sshd?.stop();
 if (process.argv.includes("--keep")) console.log(`project kept in ${dir}`);
 else rmSync(dir, { recursive: true, force: true });

@@ -53,7 +53,7 @@ describe("imgc apply (child process) with a plugin platform", () => {
     const dir = project(readFileSync(join(repo, "examples", "plugin", "project", "images.ts"), "utf8"));
     const first = imgc(dir, ["apply", "images.ts"]);
     expect(first.stderr).toBe("");
-    expect(first.status).toBe(0);
+    expect(first.status, `${first.stdout}\n${first.stderr}`).toBe(0);
     expect(first.stdout).toContain("base.dirtree: built: sha256:");
     expect(first.stdout).toContain("app.dirtree: built: sha256:");
     const layers = execFileSync("tar", ["-xzOf", join(dir, "out", "app.dirtree.tar.gz"), "./usr/share/app/layer"]).toString();
@@ -61,7 +61,7 @@ describe("imgc apply (child process) with a plugin platform", () => {
     expect(execFileSync("tar", ["-xzOf", join(dir, "out", "app.dirtree.tar.gz"), "./etc/motd"]).toString()).toBe("hello from imgc\n");
     expect(readFileSync(join(dir, "out", "app.dirtree.sha256"), "utf8")).toMatch(/^[0-9a-f]{64}\tapp\.dirtree\.tar\.gz\n$/);
     const second = imgc(dir, ["apply", "images.ts", "--json"]);
-    expect(second.status).toBe(0);
+    expect(second.status, `${second.stdout}\n${second.stderr}`).toBe(0);
     const events = second.stdout.trim().split("\n").map((l) => JSON.parse(l) as RuntimeEvent);
     const end = events.find((e) => e.type === "apply.end") as Extract<RuntimeEvent, { type: "apply.end" }>;
     expect(end.upToDate).toEqual(["base.dirtree", "app.dirtree"]);
