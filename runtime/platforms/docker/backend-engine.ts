@@ -14,6 +14,7 @@ import type {
   ImageInfo,
   ImportSpec,
   RegistryCredentials,
+  ShellChannel,
 } from "./backend.js";
 import { demux, EngineClient, EngineError, readAll } from "./engine-http.js";
 import { splitReference } from "./reference.js";
@@ -198,6 +199,31 @@ export class EngineBackend implements DockerBackend {
     }
     const info = await this.client.json<{ ExitCode: number | null; Running: boolean }>("GET", `/exec/${enc(created.Id)}/json`, { signal });
     return info.ExitCode ?? -1;
+  }
+
+  async openShell(id: string, options: { user?: string }, signal?: AbortSignal): Promise<ShellChannel> {
+    const created = await this.client.json<{ Id: string }>("POST", `/containers/${enc(id)}/exec`, {
+      body: { AttachStdin: true, AttachStdout: true, AttachStderr: true, Tty: false, Cmd: ["/bin/sh"], User: options.user ?? "" },
+      signal,
+    });
+    const socket = await this.client.hijack(`/exec/${enc(created.Id)}/start`, { Detach: false, Tty: false }, signal);
+    let listener: (stream: "stdout" | "stderr", chunk: Buffer) => void = () => {};
+    const split = demux((c) => listener("stdout", c), (c) => listener("stderr", c));
+    socket.on("data", split);
+    const closed = new Promise<void>((resolve, reject) => {
+      socket.on("close", () => resolve());
+      socket.on("error", reject);
+    });
+    closed.catch(() => {});
+    // Idle between commands: the session must not keep the process alive on its own.
+    socket.unref();
+    return {
+      write: (data) => void socket.write(data),
+      onData: (l) => void (listener = l),
+      closed,
+      destroy: () => void socket.destroy(),
+      setBusy: (busy) => void (busy ? socket.ref() : socket.unref()),
+    };
   }
 
   async copyIn(id: string, dir: string, tar: Readable, signal?: AbortSignal): Promise<void> {

@@ -126,6 +126,20 @@ export interface ExecSpec {
   readonly onStderr?: (chunk: Buffer) => void;
 }
 
+/** A long-lived shell's stdin and its demultiplexed output (see session.ts). */
+export interface ShellChannel {
+  /** Writes to the shell's stdin. */
+  write(data: Buffer): void;
+  /** Receives its output. One listener. */
+  onData(listener: (stream: "stdout" | "stderr", chunk: Buffer) => void): void;
+  /** Settles when the shell's streams end. */
+  readonly closed: Promise<void>;
+  /** Closes the connection (the shell gets EOF, or dies with the container). */
+  destroy(): void;
+  /** Whether a command is in flight: only then does the connection keep the process alive. */
+  setBusy(busy: boolean): void;
+}
+
 /** Options of `commit`. */
 export interface CommitSpec {
   /** Dockerfile instructions applied to the image config (`docker commit --change`). */
@@ -164,6 +178,11 @@ export interface DockerBackend {
   listContainers(label: string, signal?: AbortSignal): Promise<string[]>;
   /** Runs a command in a running container, streaming its output; resolves with its exit code. */
   exec(id: string, spec: ExecSpec, signal?: AbortSignal): Promise<number>;
+  /**
+   * Starts `/bin/sh` in a running container with stdin attached, for a command session.
+   * Optional: a backend without it (the fake) gets one exec per command.
+   */
+  openShell?(id: string, options: { user?: string }, signal?: AbortSignal): Promise<ShellChannel>;
   /** Extracts a tar stream into directory `dir` of the container. */
   copyIn(id: string, dir: string, tar: Readable, signal?: AbortSignal): Promise<void>;
   /** A tar stream of `path` in the container (its last path element is the tar's top entry). */

@@ -1,12 +1,16 @@
 /**
- * The docker communicator: commands through `docker exec` (Engine API, one socket), files and
- * whole directories both ways as ONE tar stream each, never a process or a call per file.
+ * The docker communicator: commands through one persistent shell session in the container
+ * (session.ts; a plain `docker exec` per command where it cannot be used), small files through
+ * that session, and bigger files and whole directories both ways as ONE tar stream each, never
+ * a process or a call per file.
  */
 import { basename, posix } from "node:path";
 import type { Readable } from "node:stream";
 import type { Communicator, RemoteCommand, RemoteResult, UploadOptions } from "../../types.js";
+import { readFile, stat } from "node:fs/promises";
 import type { DockerBackend } from "./backend.js";
 import { EngineError } from "./engine-http.js";
+import { ShellSession, writeFileScript } from "./session.js";
 import { extractFirstFile, extractTree, packDirectory, packFile } from "./tar.js";
 
 /** Defaults of every command, from the platform options. */
@@ -19,6 +23,21 @@ export interface DockerCommDefaults {
   readonly env?: Readonly<Record<string, string>>;
   /** Re-own uploads to `user` when it is not root. @default true */
   readonly fixUploadOwner?: boolean;
+  /**
+   * Run commands through one persistent shell in the container (session.ts) rather than one
+   * exec each, and write small files through it. @default true when the backend can
+   */
+  readonly session?: boolean;
+}
+
+/** Files up to this size go through the shell session as here-documents; bigger ones as a tar. */
+const SESSION_FILE_MAX = 256 * 1024;
+
+/** What the session can do, probed once when it opens. */
+interface OpenSession {
+  readonly shell: ShellSession;
+  /** The session runs as root and has `base64`: it can write any file. */
+  readonly canWrite: boolean;
 }
 
 /** Quotes a word for `/bin/sh`. */
@@ -36,6 +55,8 @@ async function collect(stream: Readable): Promise<Buffer> {
 export class DockerCommunicator implements Communicator {
   readonly kind = "docker" as const;
 
+  private session?: Promise<OpenSession | undefined>;
+
   constructor(
     private readonly backend: DockerBackend,
     /** The build container's id. */
@@ -43,13 +64,41 @@ export class DockerCommunicator implements Communicator {
     private readonly defaults: DockerCommDefaults = {},
   ) {}
 
+  /** The shell session, opened on first use; `undefined` when unavailable (then plain execs). */
+  private async shell(signal: AbortSignal): Promise<OpenSession | undefined> {
+    if (this.defaults.session === false || !this.backend.openShell) return undefined;
+    this.session ??= (async () => {
+      try {
+        const shell = new ShellSession(await this.backend.openShell!(this.containerId, { user: this.defaults.user }, signal));
+        const probe = await shell.run({ script: 'command -v base64 >/dev/null 2>&1 && [ "$(id -u)" = 0 ]', wrap: true }, signal);
+        return { shell, canWrite: probe === 0 };
+      } catch (err) {
+        if (signal.aborted) throw err;
+        return undefined; // no /bin/sh to keep open, or the daemon refused: one exec per command
+      }
+    })();
+    const open = await this.session;
+    return open?.shell.usable ? open : undefined;
+  }
+
   async exec(cmd: RemoteCommand, signal: AbortSignal): Promise<RemoteResult> {
+    const env = { ...this.defaults.env, ...cmd.env };
+    const user = cmd.user ?? this.defaults.user;
+    // The session runs as the default user and has no stdin of its own to give a command.
+    const open = cmd.stdin === undefined && user === this.defaults.user ? await this.shell(signal) : undefined;
+    if (open) {
+      const exitCode = await open.shell.run(
+        { script: cmd.command, wrap: true, env, workdir: cmd.workdir ?? this.defaults.workdir, onStdout: cmd.onStdout, onStderr: cmd.onStderr },
+        signal,
+      );
+      return { exitCode };
+    }
     const exitCode = await this.backend.exec(
       this.containerId,
       {
         cmd: ["/bin/sh", "-c", cmd.command],
-        env: Object.entries({ ...this.defaults.env, ...cmd.env }).map(([k, v]) => `${k}=${v}`),
-        user: cmd.user ?? this.defaults.user,
+        env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+        user,
         workdir: cmd.workdir ?? this.defaults.workdir,
         stdin: cmd.stdin,
         onStdout: cmd.onStdout,
@@ -63,7 +112,10 @@ export class DockerCommunicator implements Communicator {
   /** Runs a helper command as root; throws with its stderr when it fails. */
   private async run(command: string, signal: AbortSignal): Promise<void> {
     const err: Buffer[] = [];
-    const code = await this.backend.exec(this.containerId, { cmd: ["/bin/sh", "-c", command], user: "0", onStderr: (b) => err.push(b) }, signal);
+    const open = await this.shell(signal);
+    const code = open?.canWrite
+      ? await open.shell.run({ script: command, wrap: true, onStderr: (b) => err.push(b) }, signal)
+      : await this.backend.exec(this.containerId, { cmd: ["/bin/sh", "-c", command], user: "0", onStderr: (b) => err.push(b) }, signal);
     if (code !== 0) throw new Error(`\`${command}\` failed in the build container (exit ${code}): ${Buffer.concat(err).toString("utf8").trim()}`);
   }
 
@@ -94,7 +146,17 @@ export class DockerCommunicator implements Communicator {
     const name = posix.basename(destination);
     // A stream is read once: keep its bytes so the tar can be rebuilt on the retry path.
     const bytes = typeof source === "string" || Buffer.isBuffer(source) ? source : await collect(source);
-    await this.copyInto(dir, () => packFile({ name, source: bytes, mode: options.mode }), signal);
+    const small = Buffer.isBuffer(bytes) ? bytes.length <= SESSION_FILE_MAX : (await stat(bytes)).size <= SESSION_FILE_MAX;
+    const open = small ? await this.shell(signal) : undefined;
+    if (open?.canWrite) {
+      const data = Buffer.isBuffer(bytes) ? bytes : await readFile(bytes);
+      const mode = options.mode ?? (Buffer.isBuffer(bytes) ? 0o644 : (await stat(bytes)).mode & 0o7777);
+      const err: Buffer[] = [];
+      const code = await open.shell.run({ script: writeFileScript(destination, data, mode), wrap: false, onStderr: (b) => err.push(b) }, signal);
+      if (code !== 0) throw new Error(`writing ${destination} in the build container failed (exit ${code}): ${Buffer.concat(err).toString("utf8").trim()}`);
+    } else {
+      await this.copyInto(dir, () => packFile({ name, source: bytes, mode: options.mode }), signal);
+    }
     await this.fixOwner([destination], options.owner, signal);
   }
 
@@ -114,6 +176,8 @@ export class DockerCommunicator implements Communicator {
   }
 
   async close(): Promise<void> {
-    // Nothing held open: the Engine API connections are pooled by the backend.
+    const open = await this.session?.catch(() => undefined);
+    open?.shell.close();
+    this.session = undefined;
   }
 }

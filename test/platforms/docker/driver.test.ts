@@ -196,3 +196,34 @@ describe("docker communicator on the real engine", () => {
     expect(await leftovers(id)).toEqual([]);
   });
 });
+
+describe("the shell session", () => {
+  it("runs many commands and small uploads through one exec, with exact output, exit codes and binary files", async () => {
+    const id = `session-${tag}.docker`;
+    const since = Math.floor(Date.now() / 1000) - 1;
+    let containerId = "";
+    const data = Buffer.from(Array.from({ length: 100_000 }, (_, i) => (i * 7919) % 256));
+    const { result } = await build(driver, testEnv(testNode(id, { image: base, discard: true, network: "none" })), async (comm, s) => {
+      containerId = (comm as unknown as { containerId: string }).containerId;
+      for (let i = 0; i < 10; i++) expect(await sh(comm, `echo line${i}`, s)).toBe(`line${i}\n`);
+      let out = "";
+      let err = "";
+      // Large, interleaved output: the end-of-command markers must split it exactly.
+      const r = await comm.exec({ command: "seq 1 30000; echo to-stderr >&2; printf no-newline", onStdout: (c) => (out += c), onStderr: (c) => (err += c) }, s);
+      expect(r.exitCode).toBe(0);
+      expect(out).toBe(Array.from({ length: 30000 }, (_, i) => `${i + 1}\n`).join("") + "no-newline");
+      expect(err).toBe("to-stderr\n");
+      expect((await comm.exec({ command: "exit 42" }, s)).exitCode).toBe(42);
+      for (let i = 0; i < 5; i++) await comm.upload(`/tmp/up/f${i}`, data, { mode: 0o640 }, s);
+      expect(await sh(comm, "sha256sum /tmp/up/f4 | cut -d' ' -f1; stat -c %a /tmp/up/f4", s)).toBe(
+        `${(await import("node:crypto")).createHash("sha256").update(data).digest("hex")}\n640\n`,
+      );
+    });
+    expect(result.error).toBeUndefined();
+    const until = Math.floor(Date.now() / 1000) + 1;
+    const execs = execFileSync("docker", ["events", "--since", String(since), "--until", String(until), "--filter", `container=${containerId}`, "--filter", "event=exec_create", "--format", "{{.ID}}"], { encoding: "utf8" });
+    // One exec for the session; nothing per command or per file.
+    expect(execs.trim().split("\n").filter(Boolean).length).toBe(1);
+  });
+});
+

@@ -9,6 +9,8 @@ export const commitStep: Step<DockerContext> = {
   name: "commit",
   async run(ctx, signal) {
     if (!ctx.containerId) throw new Error("commit: no build container (the run container step did not run)");
+    // End the provisioning shell session first: nothing of ours runs while the filesystem is taken.
+    await ctx.comm?.close();
     const o = ctx.options as { changes?: Parameters<typeof changeLines>[0]; message?: string; author?: string };
     const changes = [
       ...commitChanges(changeLines(o.changes), ctx.source?.config),

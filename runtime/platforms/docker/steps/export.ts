@@ -17,6 +17,8 @@ export const exportStep: Step<DockerContext> = {
   name: "export",
   async run(ctx, signal) {
     if (!ctx.containerId) throw new Error("export: no build container (the run container step did not run)");
+    // End the provisioning shell session first: nothing of ours runs while the filesystem is taken.
+    await ctx.comm?.close();
     const target = exportTarget(ctx);
     const part = `${target}.${process.pid}.part`;
     await mkdir(dirname(target), { recursive: true });
