@@ -18,7 +18,8 @@ const cli = join(repo, "bin", "imgc.js");
 let dir: string;
 let env: Record<string, string>;
 
-const qmpDirs = () => readdirSync(tmpdir()).filter((n) => n.startsWith("imgc-qmp-"));
+/** QMP socket directories of the interrupted build's VM (named after it). */
+const qmpDirs = () => readdirSync(tmpdir()).filter((n) => n.startsWith("imgc-qmp-slow-"));
 const qemuProcesses = async (): Promise<string[]> => (await execa("pgrep", ["-f", `qemu-system.*${dir}`], { reject: false })).stdout.split("\n").filter(Boolean);
 
 beforeAll(async () => {

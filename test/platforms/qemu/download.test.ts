@@ -82,7 +82,7 @@ describe("ISO download", () => {
     expect(r.cleaned).toEqual(["download"]);
     expect(await readdir(r.workDir)).toEqual([]);
     await removeWorkDir(r);
-  });
+  }, 600_000);
 
   it("downloads over HTTP into the cache keyed by checksum, resuming a partial file", async () => {
     const { backend } = counting();
@@ -104,7 +104,7 @@ describe("ISO download", () => {
     requests.length = 0;
     await download.run(ctx, new AbortController().signal);
     expect(requests.map((q) => q.range)).toEqual([undefined]);
-  });
+  }, 600_000);
 
   it("refuses a download whose bytes do not match, and keeps nothing in the cache", async () => {
     const { backend, starts } = counting();
@@ -118,7 +118,7 @@ describe("ISO download", () => {
     expect(starts).toEqual([]);
     expect(await readdir(cache)).toEqual([]);
     await removeWorkDir(r);
-  });
+  }, 600_000);
 
   it("needs a checksum for remote downloads, and finds the file's line in a local checksum file", async () => {
     const { backend } = counting();
@@ -130,7 +130,7 @@ describe("ISO download", () => {
     const download = driver.steps(ctx)[0] as { run: (c: unknown, s: AbortSignal) => Promise<void> };
     await download.run(ctx, new AbortController().signal);
     expect(ctx.iso).toContain(sha);
-  });
+  }, 600_000);
 });
 
 async function envFor(options: QemuOptions) {

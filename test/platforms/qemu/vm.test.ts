@@ -32,13 +32,14 @@ function base(extra: Partial<QemuOptions>): QemuOptions {
     initrd: vm.initrd,
     append: vm.append,
     memory: 256,
-    ssh: { username: vm.username, privateKeyFile: vm.privateKeyFile, timeout: "4m" },
+    ssh: { username: vm.username, privateKeyFile: vm.privateKeyFile, timeout: "10m" },
     ...extra,
   } as QemuOptions;
 }
 
-async function qmpDirs(): Promise<string[]> {
-  return (await readdir(tmpdir())).filter((n) => n.startsWith("imgc-qmp-"));
+/** QMP socket directories of a VM of this name (they are named after the VM). */
+async function qmpDirs(vmName: string): Promise<string[]> {
+  return (await readdir(tmpdir())).filter((n) => n.startsWith(`imgc-qmp-${vmName}-`));
 }
 
 beforeAll(async () => {
@@ -57,18 +58,18 @@ afterAll(async () => {
 
 describe("qemu driver on real VMs", () => {
   it("builds an image: boot command, provisioning, HTTP directory, ACPI shutdown, standalone output", async () => {
-    const qmpBefore = await qmpDirs();
+    const qmpBefore = await qmpDirs("a");
     a = await runDriver(driver, {
       image: "a",
       projectRoot: project,
       options: base({
         httpDirectory: "http",
         // Typed into the root shell on tty1 (the VGA console); the guest evaluates $((6*7)),
-        // so the marker on the serial log proves the keys were typed and run. Typed four
-        // times, since the shell may not be on tty1 yet when typing starts.
+        // so the marker on the serial log proves the keys were typed and run. Typed eight
+        // times over ~50 s, since the shell may not be on tty1 yet when typing starts (slow hosts).
         bootWait: "7s",
         bootKeyInterval: "50ms",
-        bootCommand: Array.from({ length: 4 }, () => "echo BOOTCMD-OK-$((6*7)) >/dev/ttyS0<enter><wait3>"),
+        bootCommand: Array.from({ length: 8 }, () => "echo BOOTCMD-OK-$((6*7)) >/dev/ttyS0<enter><wait5>"),
         serialLog: "logs/a-serial.log",
         outputDirectory: "out/a",
       }),
@@ -101,10 +102,10 @@ describe("qemu driver on real VMs", () => {
     expect(processAlive(a.ctx.vm?.pid ?? Number(a.ctx.env.facts.instanceId))).toBe(false);
     expect(a.live).toEqual([]);
     expect((await readdir(a.workDir)).filter((f) => f !== "serial.log")).toEqual([]);
-    expect((await qmpDirs()).filter((d) => !qmpBefore.includes(d))).toEqual([]);
+    expect((await qmpDirs("a")).filter((d) => !qmpBefore.includes(d))).toEqual([]);
     expect(a.cleaned).toEqual(["output", "shutdown", "provision", "wait-ssh", "boot-command", "start-vm", "accelerator", "http-server", "media", "create-disk"]);
     await removeWorkDir(a);
-  });
+  }, 900_000);
 
   it("builds an image from it on a backing file; its VM finds the first image's changes", async () => {
     expect(a?.artifact, "needs the first image").toBeDefined();
@@ -119,7 +120,7 @@ describe("qemu driver on real VMs", () => {
         append: vm.append,
         memory: 256,
         accelerator: "tcg",
-        ssh: { username: vm.username, password: vm.password, timeout: "4m" },
+        ssh: { username: vm.username, password: vm.password, timeout: "10m" },
         shutdownCommand: "poweroff",
         keepBackingFile: true,
         outputDirectory: "out/b",
@@ -145,10 +146,10 @@ describe("qemu driver on real VMs", () => {
     expect(await driver.exists!(out, { projectRoot: project, log: a.ctx.env.log }, new AbortController().signal)).toBe(true);
     await driver.destroy!(out, { projectRoot: project, log: a.ctx.env.log }, new AbortController().signal);
     expect(await driver.exists!(out, { projectRoot: project, log: a.ctx.env.log }, new AbortController().signal)).toBe(false);
-  });
+  }, 900_000);
 
   it("Ctrl-C during provisioning leaves no qemu process, no temporary file and no output", async () => {
-    const qmpBefore = await qmpDirs();
+    const qmpBefore = await qmpDirs("c");
     const controller = new AbortController();
     let pid = 0;
     const c = await runDriver(driver, {
@@ -169,9 +170,9 @@ describe("qemu driver on real VMs", () => {
     expect(processAlive(pid)).toBe(false);
     expect(c.live).toEqual([]);
     expect((await readdir(c.workDir)).filter((f) => f !== "serial.log")).toEqual([]);
-    expect((await qmpDirs()).filter((d) => !qmpBefore.includes(d))).toEqual([]);
+    expect((await qmpDirs("c")).filter((d) => !qmpBefore.includes(d))).toEqual([]);
     expect(await readdir(join(project, "out")).then((d) => d.includes("c"))).toBe(false);
     expect(c.artifact).toBeUndefined();
     await removeWorkDir(c);
-  });
+  }, 900_000);
 });

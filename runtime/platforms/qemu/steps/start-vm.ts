@@ -19,7 +19,8 @@ export const startVmStep: Step<QemuContext> = {
   name: "start-vm",
   async run(ctx, signal) {
     const c = ctx.config;
-    const sockDir = await mkdtemp(join(tmpdir(), "imgc-qmp-"));
+    // Named after the VM so a leak is attributable; short, for the 108-byte socket path limit.
+    const sockDir = await mkdtemp(join(tmpdir(), `imgc-qmp-${c.vmName.slice(0, 24)}-`));
     socketDirs.set(ctx, sockDir);
     const qmpSocket = join(sockDir, "qmp.sock");
     const tried = new Set<number>();
