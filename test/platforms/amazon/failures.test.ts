@@ -52,13 +52,17 @@ describe("an abort (Ctrl-C) at each step", () => {
     const probe = await runBuild(driver, fullOptions(), { signal: AbortSignal.abort() });
     expect(probe.result.outcome).toBe("cancelled");
     const names = stepsFor({ settings: { type: "amazon-ebs", amiRegions: [OTHER], options: { encryptBoot: true } } } as never).map((s) => (typeof s === "symbol" ? "provision" : s.name));
-    for (const name of names) {
+    // Not the last step: an abort after it is too late to cancel anything.
+    for (const name of names.slice(0, -1)) {
       const ac = new AbortController();
       const run = await runBuild(driver, fullOptions(), {
         signal: ac.signal,
         // Abort a moment into the step, so its calls are in flight.
         onStepStart: (step) => step === name && setTimeout(() => ac.abort(new Error("SIGINT")), 15),
-        provision: (_comm, signal) => new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason), { once: true })),
+        // At "provision", a provisioner that runs until interrupted; otherwise one that is quick.
+        provision: async (_comm, signal) => {
+          if (name === "provision") await new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason), { once: true }));
+        },
       });
       expect(run.result.outcome, name).toBe("cancelled");
       expect(run.result.cleanupErrors, name).toEqual([]);
