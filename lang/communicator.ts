@@ -18,8 +18,8 @@ export interface SshBastion {
   readonly username: Input<string>;
   /** Password for the bastion (pass a `secret()`). */
   readonly password?: Input<string>;
-  /** Private key file for the bastion. */
-  readonly privateKeyFile?: PathLike;
+  /** Private key file for the bastion (a variable may give it; a relative string resolves against the project root). */
+  readonly privateKeyFile?: PathLike | Input<string>;
   /** Use the SSH agent (`SSH_AUTH_SOCK`) for the bastion. @default false */
   readonly agent?: boolean;
 }
@@ -34,8 +34,8 @@ export interface SshOptions {
   readonly username: Input<string>;
   /** Password authentication (pass a `secret()`). */
   readonly password?: Input<string>;
-  /** Private key file (relative to the definitions file). Where the platform can inject a key and none is given, imgc makes a temporary ed25519 key per build. */
-  readonly privateKeyFile?: PathLike;
+  /** Private key file (relative to the definitions file; a variable may give it, resolved against the project root). Where the platform can inject a key and none is given, imgc makes a temporary ed25519 key per build. */
+  readonly privateKeyFile?: PathLike | Input<string>;
   /** Use the SSH agent (`SSH_AUTH_SOCK`). @default false */
   readonly agent?: boolean;
   /**
@@ -61,7 +61,7 @@ export const sshOptionsSchema = z.strictObject({
   port: input(z.number().int().min(1).max(65535)).optional(),
   username: input(z.string()),
   password: input(z.string()).optional(),
-  privateKeyFile: z.union([z.string(), z.instanceof(URL)]).optional(),
+  privateKeyFile: z.union([input(z.string()), z.instanceof(URL)]).optional(),
   agent: z.boolean().optional(),
   hostKey: z.string().optional(),
   timeout: durationSchema.optional(),
@@ -72,7 +72,7 @@ export const sshOptionsSchema = z.strictObject({
       port: z.number().int().optional(),
       username: input(z.string()),
       password: input(z.string()).optional(),
-      privateKeyFile: z.union([z.string(), z.instanceof(URL)]).optional(),
+      privateKeyFile: z.union([input(z.string()), z.instanceof(URL)]).optional(),
       agent: z.boolean().optional(),
     })
     .optional(),

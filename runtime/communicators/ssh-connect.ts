@@ -181,3 +181,41 @@ async function connectDirect(ep: SshEndpoint, checker: HostKeyChecker, opts: Ssh
   const stream = await awaitBanner(sock, budget, `bastion ${ep.host}:${ep.port}`);
   return handshake(ep, checker, opts, stream, budget, signal);
 }
+
+/**
+ * The host key fingerprint a server shows, read from a key exchange only (no login), or
+ * `undefined` when it does not answer within `timeoutMs`. Goes through the bastion when one
+ * is configured (which needs the bastion's login).
+ */
+export async function probeHostKey(opts: SshConnectOptions, timeoutMs: number, signal: AbortSignal): Promise<string | undefined> {
+  let bastion: Client | undefined;
+  try {
+    let stream: Duplex;
+    if (opts.bastion) {
+      bastion = await connectDirect(opts.bastion, hostKeyMemory(opts).bastion!, opts, timeoutMs, signal);
+      stream = await awaitBanner(await forwardOut(bastion, opts.host, opts.port), timeoutMs, `${opts.host}:${opts.port}`);
+    } else {
+      stream = await awaitBanner(await connectTcp(opts.host, opts.port, timeoutMs, signal), timeoutMs, `${opts.host}:${opts.port}`);
+    }
+    let seen: string | undefined;
+    // Refuse every key: the handshake stops right after the server proved which key it holds.
+    const checker = new HostKeyChecker({ kind: "fingerprint", fingerprint: "SHA256:-" }, `${opts.host}:${opts.port}`, () => {});
+    const record = checker.verify;
+    checker.verify = (key: Buffer) => {
+      record(key);
+      seen = checker.refused?.seen;
+      return false;
+    };
+    await handshake({ ...opts, hostKey: undefined }, checker, opts, stream, timeoutMs, signal).then(
+      (client) => client.end(),
+      () => {},
+    );
+    return seen;
+  } catch (err) {
+    if (signal.aborted) throw signal.reason;
+    opts.log?.("debug", `host key probe of ${opts.host}:${opts.port}: ${(err as Error).message}`);
+    return undefined;
+  } finally {
+    bastion?.end();
+  }
+}

@@ -15,15 +15,19 @@ export interface BreakpointRuntimeOptions {
 export function waitForEnter(input: NodeJS.ReadableStream, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     const rl = createInterface({ input, terminal: false });
+    let settled = false;
     const done = (err?: unknown) => {
+      if (settled) return;
+      settled = true;
       signal.removeEventListener("abort", onAbort);
-      rl.close();
       if (err) reject(err);
       else resolve();
+      rl.close(); // Emits 'close' synchronously: settle first.
     };
     const onAbort = () => done(signal.reason);
     signal.addEventListener("abort", onAbort, { once: true });
     rl.once("line", () => done());
+    // stdin closed (Ctrl-D, or no more input): go on, as after Enter.
     rl.once("close", () => done());
   });
 }
