@@ -36,7 +36,7 @@ async function startSshd(dir) {
   writeFileSync(
     join(dir, "sshd_config"),
     [`Port ${port}`, "ListenAddress 127.0.0.1", `HostKey ${join(dir, "host_key")}`, `AuthorizedKeysFile ${join(dir, "authorized_keys")}`,
-     `PidFile ${join(dir, "sshd.pid")}`, "StrictModes no", "PermitRootLogin prohibit-password", "UsePAM no", "MaxStartups 100:30:200", "MaxSessions 100"].join("\n") + "\n",
+     `PidFile ${join(dir, "sshd.pid")}`, "StrictModes no", "PermitRootLogin prohibit-password", "UsePAM no", "MaxStartups 100:30:200", "MaxSessions 100", "Subsystem sftp internal-sftp"].join("\n") + "\n",
   );
   const sshd = spawn("/usr/sbin/sshd", ["-D", "-e", "-f", join(dir, "sshd_config")], { stdio: "ignore" });
   for (let i = 0; i < 100; i++) {
