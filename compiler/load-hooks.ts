@@ -8,8 +8,9 @@
  *   stack traces and `findSourceMap` give original positions. `import.meta.url` stays the file's.
  * - `resolve`: `./x.js` written in TypeScript finds `./x.ts` (the NodeNext convention); `imgc`
  *   and `imgc/*` fall back to the running imgc when the project has no copy of its own; files of
- *   the user's project (outside node_modules and imgc itself) get a `?imgc-gen=N` query so a
- *   second compile in the same process evaluates them afresh.
+ *   the user's project (outside node_modules and imgc itself) inherit the `?imgc-gen=N` query of
+ *   their importer (the entry gets it from load.ts), so a second compile in the same process
+ *   evaluates them afresh.
  * - Syntax errors come back as an Error whose message starts with `IMGC_SYNTAX` and carries
  *   esbuild's location as JSON, which load.ts turns into an ImgcError.
  */
@@ -17,13 +18,10 @@ export const HOOKS_SOURCE = String.raw`
 let esbuild;
 let imgcRoot;
 let imgcSelf;
-let generation = 0;
 export async function initialize(data) {
   esbuild = await import(data.esbuildUrl);
   imgcRoot = data.imgcRoot;
   imgcSelf = data.imgcSelf;
-  data.port.on("message", (m) => { if (typeof m.generation === "number") generation = m.generation; });
-  data.port.unref();
 }
 const TS = /\.(c|m)?tsx?$/;
 function isOwn(url) {
@@ -35,22 +33,28 @@ function isOwn(url) {
   }
   return false;
 }
-function withGeneration(url) {
-  if (generation === 0 || isOwn(url)) return url;
+// A user file inherits the generation of the file that imports it (the entry carries it).
+function generationOf(parentURL) {
+  if (!parentURL || !parentURL.startsWith("file:")) return null;
+  return new URL(parentURL).searchParams.get("imgc-gen");
+}
+function withGeneration(url, generation) {
+  if (!generation || isOwn(url)) return url;
   const u = new URL(url);
-  u.searchParams.set("imgc-gen", String(generation));
+  u.searchParams.set("imgc-gen", generation);
   return u.href;
 }
 export async function resolve(specifier, context, next) {
+  const generation = generationOf(context.parentURL);
   try {
     const r = await next(specifier, context);
-    return { ...r, url: withGeneration(r.url) };
+    return { ...r, url: withGeneration(r.url, generation) };
   } catch (error) {
     const parent = context.parentURL ?? "";
     if ((specifier.startsWith("./") || specifier.startsWith("../")) && /\.(c|m)?js$/.test(specifier) && TS.test(new URL(parent).pathname)) {
       try {
         const r = await next(specifier.replace(/js$/, "ts"), context);
-        return { ...r, url: withGeneration(r.url) };
+        return { ...r, url: withGeneration(r.url, generation) };
       } catch {}
     }
     if (specifier === "imgc" || specifier.startsWith("imgc/")) {

@@ -9,7 +9,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire, findSourceMap, register } from "node:module";
 import { dirname, join } from "node:path";
-import { MessageChannel } from "node:worker_threads";
 import vm from "node:vm";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { SourceSite } from "../lang/site.js";
@@ -32,7 +31,7 @@ function findPackageRoot(dir: string): string {
   }
 }
 
-let registered: { post(generation: number): void } | undefined;
+let registered = false;
 let generation = 0;
 
 /** Registers the loader hooks once per process. */
@@ -42,14 +41,11 @@ function ensureHooks(): void {
   process.setSourceMapsEnabled(true);
   const require = createRequire(import.meta.url);
   const esbuildUrl = pathToFileURL(require.resolve("esbuild")).href;
-  const { port1, port2 } = new MessageChannel();
   register(`data:text/javascript,${encodeURIComponent(HOOKS_SOURCE)}`, {
     parentURL: import.meta.url,
-    data: { esbuildUrl, imgcRoot, imgcSelf: pathToFileURL(join(imgcRoot, "package.json")).href, port: port2 },
-    transferList: [port2],
+    data: { esbuildUrl, imgcRoot, imgcSelf: pathToFileURL(join(imgcRoot, "package.json")).href },
   });
-  port1.unref();
-  registered = { post: (g) => port1.postMessage({ generation: g }) };
+  registered = true;
 }
 
 // A native dynamic import that test runners and bundlers do not rewrite, so it goes through
@@ -82,13 +78,7 @@ export function currentGeneration(): number {
  */
 export async function loadModule(file: string, options: { fresh?: boolean } = {}): Promise<Record<string, unknown>> {
   ensureHooks();
-  if (options.fresh !== false) {
-    generation += 1;
-    registered!.post(generation);
-    // The port message is delivered before the next resolve: the loader thread handles
-    // messages between hook calls. Wait a tick so it has been processed.
-    await new Promise((r) => setTimeout(r, 0));
-  }
+  if (options.fresh !== false) generation += 1;
   const url = pathToFileURL(file);
   url.searchParams.set("imgc-gen", String(generation));
   try {
@@ -223,7 +213,26 @@ export function siteFromStack(error: Error): SourceSite | undefined {
   return undefined;
 }
 
-const mapped = new Map<string, SourceSite>();
+type Map_ = ReturnType<typeof findSourceMap>;
+const maps = new Map<string, Map_ | null>();
+let mapsGeneration = -1;
+
+/** The source map Node cached for a user file of the current generation (or of no generation). */
+function sourceMapOf(file: string): Map_ | null {
+  if (mapsGeneration !== generation) {
+    maps.clear();
+    mapsGeneration = generation;
+  }
+  let map = maps.get(file);
+  if (map === undefined) {
+    const url = pathToFileURL(file);
+    const plain = url.href;
+    if (generation) url.searchParams.set("imgc-gen", String(generation));
+    map = findSourceMap(url.href) ?? findSourceMap(plain) ?? null;
+    maps.set(file, map);
+  }
+  return map;
+}
 
 /**
  * Maps a generated position recorded by lang/site.ts to the original source position. Files
@@ -231,19 +240,9 @@ const mapped = new Map<string, SourceSite>();
  */
 export function mapSite(site: SourceSite): SourceSite {
   if (site.file === "<unknown>" || site.line === 0) return site;
-  const cacheKey = `${site.file}:${site.line}:${site.column}`;
-  const hit = mapped.get(cacheKey);
-  if (hit) return hit;
-  let result = site;
-  const url = pathToFileURL(site.file);
-  if (generation) url.searchParams.set("imgc-gen", String(generation));
-  const map = findSourceMap(url.href) ?? findSourceMap(pathToFileURL(site.file).href);
-  if (map) {
-    const entry = map.findEntry(site.line - 1, site.column - 1) as { originalLine?: number; originalColumn?: number; originalSource?: string };
-    if (entry && typeof entry.originalLine === "number") {
-      result = { file: site.file, line: entry.originalLine + 1, column: (entry.originalColumn ?? 0) + 1 };
-    }
-  }
-  mapped.set(cacheKey, result);
-  return result;
+  const map = sourceMapOf(site.file);
+  if (!map) return site;
+  const entry = map.findEntry(site.line - 1, site.column - 1) as { originalLine?: number; originalColumn?: number };
+  if (!entry || typeof entry.originalLine !== "number") return site;
+  return { file: site.file, line: entry.originalLine + 1, column: (entry.originalColumn ?? 0) + 1 };
 }

@@ -19,6 +19,14 @@ import { readVarFiles, resolveVariables } from "./variables.js";
 
 /** Runs every pass; see `compileProject`. */
 export async function runPipeline(options: CompileOptions): Promise<CompileResult> {
+  // IMGC_TIMING=1 prints the time of each pass to stderr (for bench/compile profiling).
+  const timing = process.env.IMGC_TIMING ? { t: performance.now() } : undefined;
+  const lap = (what: string): void => {
+    if (!timing) return;
+    const now = performance.now();
+    process.stderr.write(`imgc timing: ${what} ${(now - timing.t).toFixed(0)} ms\n`);
+    timing.t = now;
+  };
   const cwd = options.cwd ?? process.cwd();
   const env = options.env ?? process.env;
   const file = resolvePath(cwd, options.file ?? "images.ts");
@@ -40,6 +48,7 @@ export async function runPipeline(options: CompileOptions): Promise<CompileResul
   } catch (error) {
     throw evaluationError(error, file);
   }
+  lap("load");
   const declared = new Map(declaredVariables());
   const secrets = new Map(declaredSecrets());
 
@@ -50,16 +59,19 @@ export async function runPipeline(options: CompileOptions): Promise<CompileResul
   const varFiles = await readVarFiles(options.varFiles ?? [], cwd);
   const vars = resolveVariables({ declared, secrets, cli: options.vars ?? {}, varFile: varFiles.values, env });
   throwIfAny([...collected.errors, ...varFiles.errors, ...vars.errors]);
+  lap("collect + variables");
 
   // 4. nodes: fold, check platform options, convert to IR, edges.
   const fold: FoldContext = { vars: vars.values, sensitive: vars.sensitive, env, root, digests: new Map(), errors: [] };
   const drafts = buildNodes(collected.images, fold, file);
   throwIfAny(fold.errors);
+  lap("nodes (fold, schemas, paths)");
 
   // 5. order, cycles.
   const orderErrors: ImgcError[] = [];
   const ordered = topoSort(drafts, orderErrors);
   throwIfAny(orderErrors);
+  lap("order");
 
   // 6. keys.
   const keyedSecrets = new Set([...secrets.values()].filter((s) => s.options.affectsImage).map((s) => s.name));
@@ -72,6 +84,7 @@ export async function runPipeline(options: CompileOptions): Promise<CompileResul
     errors: hashErrors,
   });
   throwIfAny(hashErrors);
+  lap("keys");
 
   // 7. --only / --except.
   nodes = selectNodes(nodes, options.only ?? [], options.except ?? []);

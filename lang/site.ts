@@ -23,8 +23,15 @@ const stdlibDir = fileURLToPath(new URL("../stdlib/", import.meta.url));
 /** An unknown site, for values made outside any user file (tests, the CLI). */
 export const unknownSite: SourceSite = Object.freeze({ file: "<unknown>", line: 0, column: 0 });
 
+// Memoised: one definitions file yields thousands of sites, and fileURLToPath is not free.
+const paths = new Map<string, string>();
 function toPath(name: string): string {
-  return name.startsWith("file://") ? fileURLToPath(name) : name;
+  let path = paths.get(name);
+  if (path === undefined) {
+    path = name.startsWith("file://") ? fileURLToPath(name) : name;
+    paths.set(name, path);
+  }
+  return path;
 }
 
 /**
