@@ -1,6 +1,6 @@
 // Golden IR of every example: examples/<name>/images.ts compiles to test/compiler/goldens/<name>.ir.json
-// (paths under the repository written as <repo>). An example that needs variable values ships
-// examples/<name>/vars.json. Regenerate after an intended change with:
+// (paths under the repository written as <repo>). An example that needs variable values gets
+// them from test/compiler/goldens/<name>.vars.json (or its own examples/<name>/vars.json). Regenerate after an intended change with:
 //   IMGC_UPDATE_GOLDEN=1 npx vitest run test/compiler/golden.test.ts
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -22,8 +22,9 @@ describe("golden IR of every example", () => {
   for (const name of examples) {
     it(`examples/${name}`, async () => {
       const dir = join(repo, "examples", name);
-      const varFile = join(dir, "vars.json");
-      const { graph } = await compileProject({ file: join(dir, "images.ts"), env: {}, cwd: dir, varFiles: existsSync(varFile) ? [varFile] : [] });
+      // Variable values for examples that require some: goldens/<name>.vars.json, else the example's vars.json.
+      const varFile = [join(goldens, `${name}.vars.json`), join(dir, "vars.json")].find((f) => existsSync(f));
+      const { graph } = await compileProject({ file: join(dir, "images.ts"), env: {}, cwd: dir, varFiles: varFile ? [varFile] : [] });
       // The driver's resolved URL depends on what is built; its specifier and version are kept.
       const stable = { ...graph, nodes: graph.nodes.map((n) => ({ ...n, driver: { ...n.driver, url: "<resolved at compile time>" } })) };
       const text = `${JSON.stringify(stable, null, 2).split(repo).join("<repo>")}\n`;
