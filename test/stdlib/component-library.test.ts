@@ -48,7 +48,7 @@ afterAll(async () => {
 });
 
 describe("examples/component-library", () => {
-  it("builds with imgc apply, and the image has what the components promise", async () => {
+  it("builds with imgc apply, and the image has what the components promise", { timeout: 900_000 }, async () => {
     const apply = await run("apply");
     expect(apply.exitCode, `${apply.stdout}\n${apply.stderr}`).toBe(0);
     expect(apply.stdout).toContain("1 built");
@@ -64,7 +64,7 @@ describe("examples/component-library", () => {
     expect((await buildContainers()).filter((c) => !buildContainersBefore.includes(c))).toEqual([]);
   });
 
-  it("a second apply is up to date; editing a file the library ships makes plan rebuild", async () => {
+  it("a second apply is up to date; editing a file the library ships makes plan rebuild", { timeout: 300_000 }, async () => {
     const again = await run("apply");
     expect(again.exitCode, again.stderr).toBe(0);
     expect(again.stdout).toContain("0 built, 1 up to date");
