@@ -58,6 +58,7 @@ writeFileSync(
 const sshd = platform === "null" ? await startSshd(dir) : undefined;
 // Never leave the server running, whatever happens below.
 process.on("exit", () => sshd?.stop());
+for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => process.exit(130));
 const lines =
   platform === "null"
     ? [`import { image } from "imgc";`, `import { nullHost } from "imgc/platforms/null";`, `import { shell } from "imgc/provisioners";`, `export const all = [`]
