@@ -86,7 +86,10 @@ describe("imgc apply with amazon-ebs", () => {
     while (Date.now() < deadline && !(await readFile(marker, "utf8").catch(() => "")).includes("base")) {
       await new Promise((r) => setTimeout(r, 100));
     }
-    expect(rig.ec2.live().instances.length).toBe(1);
+    if (rig.ec2.live().instances.length !== 1) {
+      child.kill("SIGKILL");
+      throw new Error(`the build did not reach provisioning: ${(await child).all}`);
+    }
     child.kill("SIGINT");
     const r = await child;
     expect(r.exitCode, r.all).not.toBe(0);
