@@ -55,13 +55,13 @@ const imgcBin = join(snap, "bin/imgc.js");
 
 /** Runs a command under GNU time; returns wall seconds and peak RSS in MiB. */
 function measure(cmd, args, cwd) {
-  const r = spawnSync("/usr/bin/time", ["-f", "%e %M", cmd, ...args], { cwd, encoding: "utf8", maxBuffer: 1 << 30 });
+  const r = spawnSync("/usr/bin/time", ["-f", "%e %M %U %S", cmd, ...args], { cwd, encoding: "utf8", maxBuffer: 1 << 30 });
   const last = r.stderr.trim().split("\n").pop() ?? "";
-  const [wall, kb] = last.split(" ").map(Number);
+  const [wall, kb, user, sys] = last.split(" ").map(Number);
   if (r.status !== 0) {
     process.stderr.write(`${cmd} ${args.join(" ")} failed (exit ${r.status}):\n${r.stderr.slice(0, 2000)}\n`);
   }
-  return { wall, rss: kb / 1024, ok: r.status === 0 };
+  return { wall, cpu: user + sys, rss: kb / 1024, ok: r.status === 0 };
 }
 
 const rows = [];
@@ -79,7 +79,8 @@ for (const n of sizes) {
 }
 
 function printRow({ n, plan, validate, packer, packerFull }) {
-  const f = (m) => (m.skipped ? "not run" : m.ok ? `${m.wall.toFixed(2)} s / ${m.rss.toFixed(0)} MiB` : "failed");
+  // wall / CPU (user + sys: what the run costs when the machine is shared) / peak RSS
+  const f = (m) => (m.skipped ? "not run" : m.ok ? `${m.wall.toFixed(2)} s (cpu ${m.cpu.toFixed(2)} s) / ${m.rss.toFixed(0)} MiB` : "failed");
   const ratio = (a, b) => (a.ok && b.ok && b.wall > 0 ? `${(a.wall / b.wall).toFixed(2)}×` : "-");
   if (rows.length === 1) {
     console.log("| images | nodes | imgc plan | imgc validate | packer validate -syntax-only | packer validate | plan / packer -syntax-only | validate / packer -syntax-only |");
