@@ -3,6 +3,7 @@
  * not dockerode, and docs/docker.md for why not the docker CLI: one process per call costs
  * ~15-20 ms each, an exec is 53 ms over the API against 70 ms through the CLI here).
  */
+import type { Socket } from "node:net";
 import type { Readable } from "node:stream";
 import type {
   CommitSpec,
@@ -206,7 +207,8 @@ export class EngineBackend implements DockerBackend {
       body: { AttachStdin: true, AttachStdout: true, AttachStderr: true, Tty: false, Cmd: ["/bin/sh"], User: options.user ?? "" },
       signal,
     });
-    const socket = await this.client.hijack(`/exec/${enc(created.Id)}/start`, { Detach: false, Tty: false }, signal);
+    // The upgraded connection is a net.Socket (ref/unref below).
+    const socket = (await this.client.hijack(`/exec/${enc(created.Id)}/start`, { Detach: false, Tty: false }, signal)) as Socket;
     let listener: (stream: "stdout" | "stderr", chunk: Buffer) => void = () => {};
     const split = demux((c) => listener("stdout", c), (c) => listener("stderr", c));
     socket.on("data", split);
