@@ -3,7 +3,7 @@
 // the tiny test VM (test/vm/build-tiny.sh) under TCG, plus derived-image start time against
 // the base's size. Prints figures and ratios; asserts nothing (machines are noisy).
 //
-//   node bench/qemu/run.mjs [--runs N] [--no-packer] [--no-sizes] [--no-main] [--copy-all]
+//   node bench/qemu/run.mjs [--runs N] [--no-packer] [--no-sizes] [--no-main] [--sizes=1,8] [--copy-all]
 //
 // Each scenario does the same work: overlay on the source disk, direct kernel boot, wait for
 // SSH (the floor polls for the `SSH-` banner every 100 ms, as imgc does), one provisioning
@@ -163,7 +163,9 @@ async function packer(dir) {
 function baseOf(gib) {
   const path = join(work, `base-${gib}g.qcow2`);
   execFileSync("qemu-img", ["create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", vm.disk, join(work, "tmp.qcow2"), `${gib + 1}G`]);
-  execFileSync("qemu-io", ["-f", "qcow2", "-c", `write -P 0xab 512M ${gib}G`, join(work, "tmp.qcow2")], { stdio: "ignore" });
+  // One write request is limited to under 2 GiB: write 1 GiB at a time.
+  const writes = Array.from({ length: gib }, (_, i) => ["-c", `write -P 0xab ${512 + 1024 * i}M 1G`]).flat();
+  execFileSync("qemu-io", ["-f", "qcow2", ...writes, join(work, "tmp.qcow2")], { stdio: "ignore" });
   execFileSync("qemu-img", ["convert", "-q", "-O", "qcow2", join(work, "tmp.qcow2"), path]);
   rmSync(join(work, "tmp.qcow2"));
   return path;
@@ -197,7 +199,8 @@ try {
     console.log("\nDerived image: start → SSH ready against the base's size (imgc apply), seconds");
     console.log("| base data | overlay (default) | full copy (useBackingFile: false) |");
     console.log("|---|---|---|");
-    for (const gib of [1, 8]) {
+    const sizesArg = args.find((a) => a.startsWith("--sizes="));
+    for (const gib of sizesArg ? sizesArg.slice(8).split(",").map(Number) : [1, 8]) {
       const base = baseOf(gib);
       const src = `sourceImage: ${JSON.stringify(base)},`;
       // keepBackingFile: the output stays an overlay too, so the run is not dominated by
