@@ -40,6 +40,7 @@ const cleanup = () => {
 };
 process.on("exit", cleanup);
 process.on("SIGINT", () => process.exit(130));
+process.on("SIGTERM", () => process.exit(143));
 
 // Deterministic payload: AES-128-CTR keystream under a per-file key, like make-payload.sh.
 function bytes(seed, n) {
@@ -152,3 +153,5 @@ const ratio = (a, b) => `${((med[b] / med[a]) * 100).toFixed(0)}%`;
 console.log(`throughput vs scp (goal >= 70%):`);
 console.log(`  64 MiB file:  open session ${ratio("file: imgc (open session)", "file: scp")}, with connect ${ratio("file: imgc (+connect)", "file: scp")}`);
 console.log(`  200 files:    tar open session ${ratio("dir: imgc tar (open session)", "dir: scp -r")}, tar with connect ${ratio("dir: imgc tar (+connect)", "dir: scp -r")}, sftp-only open session ${ratio("dir: imgc sftp-only (open session)", "dir: scp -r")}`);
+// The sshd child keeps the event loop alive: exit explicitly (the exit handler stops it).
+process.exit(0);
