@@ -56,7 +56,11 @@ export interface QemuOptions {
   readonly isoChecksum?: string;
   /** `isoUrl` is a bootable disk image, not an installer CD: it becomes the VM's disk. @default false */
   readonly diskImage?: boolean;
-  /** A local qcow2/raw disk image to start from (same as `isoUrl` + `diskImage: true`). */
+  /**
+   * A local qcow2/raw disk image to start from (same as `isoUrl` + `diskImage: true`), relative
+   * to the project root. Its content is not hashed into the cache key (disks are gigabytes):
+   * give it a new name, or use `isoUrl` + `isoChecksum`, when it changes.
+   */
   readonly sourceImage?: PathLike;
   /** Where downloads are cached, keyed by checksum. @default $XDG_CACHE_HOME/imgc/qemu (~/.cache/imgc/qemu) */
   readonly cacheDirectory?: string;
@@ -252,5 +256,7 @@ export const qemu = definePlatform<"qemu", QemuOptions>({
   version: 1,
   schema: qemuOptionsSchema,
   artifactFields: ["id", "path", "format", "sha256", "size"],
-  pathOptions: ["sourceImage", "kernel", "initrd", "cdFiles", "floppyFiles", "httpDirectory", "firmware.code", "firmware.vars", "ssh.privateKeyFile"],
+  // sourceImage stays a plain path (relative to the project root): disks are gigabytes, and
+  // digesting one on every plan is too slow (and the compiler reads files whole).
+  pathOptions: ["kernel", "initrd", "cdFiles", "floppyFiles", "httpDirectory", "firmware.code", "firmware.vars", "ssh.privateKeyFile"],
 });

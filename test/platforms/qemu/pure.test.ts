@@ -163,10 +163,11 @@ describe("qemu command line", () => {
 
 describe("factory", () => {
   it("records path options relative to the calling file and leaves URLs alone", () => {
-    const spec = qemu({ sourceImage: "./disk.qcow2", isoUrl: "https://example.invalid/a.iso", isoChecksum: "none", diskImage: true, cdFiles: ["user-data"], ssh: { username: "u" } });
+    const spec = qemu({ sourceImage: "./disk.qcow2", kernel: "./vmlinuz", isoUrl: "https://example.invalid/a.iso", isoChecksum: "none", diskImage: true, cdFiles: ["user-data"], ssh: { username: "u" } });
     const o = spec.options as unknown as Record<string, unknown>;
-    expect((o.sourceImage as { path: string }).path).toBe("./disk.qcow2");
-    expect((o.sourceImage as { base: string }).base).toBe(import.meta.dirname);
+    expect((o.kernel as { path: string }).path).toBe("./vmlinuz");
+    expect((o.kernel as { base: string }).base).toBe(import.meta.dirname);
+    expect(o.sourceImage).toBe("./disk.qcow2"); // not digested: disks are gigabytes
     expect(o.isoUrl).toBe("https://example.invalid/a.iso");
     expect((o.cdFiles as { path: string }[])[0]!.path).toBe("user-data");
     expect(qemuOptionsSchema.safeParse(spec.options).success).toBe(false); // isoUrl and sourceImage together
