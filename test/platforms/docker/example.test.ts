@@ -5,7 +5,7 @@
  * provisioner and a SIGINT mid-provision leave no build container.
  */
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -77,6 +77,15 @@ describe("examples/docker through imgc apply", () => {
     const until = Math.floor(Date.now() / 1000) + 1;
     const events = execFileSync("docker", ["events", "--since", String(since), "--until", String(until), "--filter", "type=container", "--filter", "event=create", "--filter", `label=${BUILD_LABEL}`, "--format", "{{.Actor.Attributes.name}}"], { encoding: "utf8" });
     expect(events.split("\n").filter((n) => n.includes(".docker-") && /^imgc-(base|app)\.docker-/.test(n))).toEqual([]);
+  }, SLOW);
+
+  it("imgc destroy removes the images the apply built (and exists then says they are gone)", async () => {
+    const state = JSON.parse(readFileSync(join(dir, ".imgc", "state.json"), "utf8")) as { nodes: Record<string, { artifact: { id: string } }> };
+    const ids = ["base.docker", "app.docker"].map((n) => state.nodes[n]!.artifact.id);
+    for (const id of ids) expect(await backend.inspectImage(id)).toBeDefined();
+    const r = imgc(["destroy", "images.ts", "--var", `release=${release}`]);
+    expect(r.code).toBe(0);
+    for (const id of ids) expect(await backend.inspectImage(id)).toBeUndefined();
   }, SLOW);
 
   it("a failing provisioner fails the apply with the step named, and leaves no container", async () => {
