@@ -5,6 +5,7 @@
  */
 import type { z } from "zod";
 import { isKind } from "../lang/brand.js";
+import type { OptionsSchema } from "../lang/platform.js";
 import type { SourceSite } from "../lang/site.js";
 import type { Ref } from "../lang/values.js";
 import { ImgcError, didYouMean } from "./diagnostics.js";
@@ -12,7 +13,9 @@ import { ImgcError, didYouMean } from "./diagnostics.js";
 type Issue = z.core.$ZodIssue;
 
 /** Every problem of `value` against `schema`, as ImgcErrors at `site`. */
-export function checkOptions(schema: z.ZodType, value: unknown, site: SourceSite, what: string): ImgcError[] {
+export function checkOptions(optionsSchema: OptionsSchema | z.ZodType, value: unknown, site: SourceSite, what: string): ImgcError[] {
+  // The public type is structural (see OptionsSchema); every platform passes a zod schema.
+  const schema = optionsSchema as z.ZodType;
   const result = schema.safeParse(value);
   if (result.success) return [];
   return result.error.issues.map((issue) => toError(issue, schema, value, site, what));
