@@ -10,7 +10,7 @@
 // run's peak RSS summed over the whole process tree (sampled from /proc every 10 ms; dockerd is
 // not part of any side's tree), and the ratios imgc/Packer and imgc/floor.
 import { spawn, execFileSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -35,7 +35,9 @@ function sh(cmd, args, opts = {}) {
 mkdirSync(scratch, { recursive: true });
 for (const f of readdirSync(packerSrc)) cpSync(join(packerSrc, f), join(scratch, f), { recursive: true });
 if (!existsSync(join(out, "payload", "SHA256SUMS"))) sh("bash", [join(scratch, "make-payload.sh"), join(out, "payload")], { stdio: "inherit" });
-if (!existsSync(join(scratch, "payload"))) symlinkSync(join(out, "payload"), join(scratch, "payload"));
+// A real copy: `docker cp` (Packer, the floor) would copy a symlink as a link.
+rmSync(join(scratch, "payload"), { recursive: true, force: true });
+cpSync(join(out, "payload"), join(scratch, "payload"), { recursive: true });
 try {
   sh("docker", ["image", "inspect", "bench/base:1"]);
 } catch {
