@@ -46,9 +46,10 @@ export async function destroy(options: DestroyOptions): Promise<{ exitCode: numb
     const state = await readState(options.statePath);
     const writer = new StateWriter(options.statePath, state, (s) => options.redactor.redactDeep(s));
     const entries = Object.entries(state.nodes).map(([id, rec]) => ({ id, image: id.split(".")[0]!, rec }));
-    const selected = await selectNodes(entries, options);
-    // Dependents first: a downstream image may be built on an upstream one.
-    for (const { id, rec } of selected.reverse()) {
+    const selected = dependentsFirst(await selectNodes(entries, options));
+    // Dependents first: a downstream image may be built on an upstream one (a docker image with
+    // child images cannot be removed), so the order comes from the recorded inputs, not the file.
+    for (const { id, rec } of selected) {
       if (signal.aborted) break;
       const log = nodeLog(id, bus, new LiveResources());
       const t0 = Date.now();
@@ -75,4 +76,27 @@ export async function destroy(options: DestroyOptions): Promise<{ exitCode: numb
     await lock.release();
   }
   return { exitCode: signal.aborted ? EXIT.INTERRUPTED : failed.length ? EXIT.BUILD_FAILED : EXIT.OK, destroyed, failed };
+}
+
+/**
+ * Orders state entries so every node comes before the nodes it was built from (its recorded
+ * `inputs`), whatever order the state file lists them in; ties keep the file's order.
+ */
+export function dependentsFirst<E extends { id: string; rec: { inputs?: Readonly<Record<string, string>> } }>(entries: readonly E[]): E[] {
+  const byId = new Map(entries.map((e) => [e.id, e]));
+  const done = new Set<string>();
+  const upstreamFirst: E[] = [];
+  const visit = (entry: E, path: Set<string>): void => {
+    if (done.has(entry.id) || path.has(entry.id)) return;
+    path.add(entry.id);
+    for (const upstream of Object.keys(entry.rec.inputs ?? {})) {
+      const dep = byId.get(upstream);
+      if (dep) visit(dep, path);
+    }
+    path.delete(entry.id);
+    done.add(entry.id);
+    upstreamFirst.push(entry);
+  };
+  for (const entry of entries) visit(entry, new Set());
+  return upstreamFirst.reverse();
 }
