@@ -132,6 +132,8 @@ export async function connectSsh(opts: SshConnectOptions, keys: HostKeyMemory, s
   const log = opts.log ?? (() => {});
   let bastion: Client | undefined;
   let lastError: Error | undefined;
+  // A refused login says more than a later attempt's timeout: report it when one was seen.
+  let authError: Error | undefined;
   for (let attempt = 0; ; attempt++) {
     signal.throwIfAborted();
     const remaining = deadline - Date.now();
@@ -164,6 +166,7 @@ export async function connectSsh(opts: SshConnectOptions, keys: HostKeyMemory, s
         throw signal.reason;
       }
       lastError = err as Error;
+      if (/authentication methods failed/i.test(lastError.message)) authError = lastError;
       log("debug", `ssh ${opts.host}:${opts.port} not ready (attempt ${attempt + 1}): ${lastError.message}`);
       const wait = Math.min(backoffMs(attempt), deadline - Date.now());
       if (wait > 0) await sleep(wait, signal).catch((e) => {
@@ -173,7 +176,7 @@ export async function connectSsh(opts: SshConnectOptions, keys: HostKeyMemory, s
     }
   }
   bastion?.end();
-  throw new Error(`could not open an SSH session to ${opts.username}@${opts.host}:${opts.port} within ${Math.round(opts.timeoutMs / 1000)} s: ${lastError?.message ?? "no attempt finished"}`);
+  throw new Error(`could not open an SSH session to ${opts.username}@${opts.host}:${opts.port} within ${Math.round(opts.timeoutMs / 1000)} s: ${(authError ?? lastError)?.message ?? "no attempt finished"}`);
 }
 
 async function connectDirect(ep: SshEndpoint, checker: HostKeyChecker, opts: SshConnectOptions, budget: number, signal: AbortSignal): Promise<Client> {

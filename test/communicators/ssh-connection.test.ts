@@ -39,7 +39,7 @@ describe("authentication", () => {
 
   it("refuses a wrong password after its timeout", async () => {
     const { username } = target.passwordUser!;
-    const c = commFor(target, { username, password: "wrong", privateKey: undefined, timeoutMs: 1500 });
+    const c = commFor(target, { username, password: "wrong", privateKey: undefined, timeoutMs: 5000 });
     await expect(c.connect(never)).rejects.toThrow(/authentication methods failed/);
   });
 
