@@ -55,16 +55,36 @@ describe("an abort (Ctrl-C) at each step", () => {
     // Not the last step: an abort after it is too late to cancel anything.
     for (const name of names.slice(0, -1)) {
       const ac = new AbortController();
+      const interrupt = () => ac.abort(new Error("SIGINT"));
+      // Abort when the step's first EC2 call has taken effect but its answer is not back yet (a
+      // call in flight, on any machine's speed); a step that makes no call is interrupted as it
+      // ends, so the abort lands before the next step.
+      let armed = false;
+      rig.ec2.onRequest = () => {
+        if (armed) {
+          armed = false;
+          interrupt();
+        }
+      };
       const run = await runBuild(driver, fullOptions(), {
         signal: ac.signal,
-        // Abort a moment into the step, so its calls are in flight.
-        onStepStart: (step) => step === name && setTimeout(() => ac.abort(new Error("SIGINT")), 15),
-        // At "provision", a provisioner that runs until interrupted; otherwise one that is quick.
+        onStepStart: (step) => (armed = step === name && name !== "provision"),
+        onStepEnd: (step) => {
+          if (armed && step === name) {
+            armed = false;
+            interrupt();
+          }
+        },
+        // At "provision", a provisioner that is interrupted while it runs; otherwise one that is quick.
         provision: async (_comm, signal) => {
-          if (name === "provision") await new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason), { once: true }));
+          if (name !== "provision") return;
+          const stopped = new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason), { once: true }));
+          interrupt();
+          await stopped;
         },
       });
-      expect(run.result.outcome, name).toBe("cancelled");
+      rig.ec2.onRequest = undefined;
+      expect(run.result.outcome, `${name}: ${run.result.error?.message}`).toBe("cancelled");
       expect(run.result.cleanupErrors, name).toEqual([]);
       expectNothingLeft();
     }

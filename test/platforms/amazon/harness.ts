@@ -132,7 +132,7 @@ export interface BuildRun {
 export async function runBuild(
   driver: PlatformDriver,
   options: Record<string, unknown>,
-  opts: { node?: GraphNode; upstream?: Record<string, ArtifactRecord>; provision?: (comm: Communicator, signal: AbortSignal) => Promise<void>; signal?: AbortSignal; onStepStart?: (name: string) => void } = {},
+  opts: { node?: GraphNode; upstream?: Record<string, ArtifactRecord>; provision?: (comm: Communicator, signal: AbortSignal) => Promise<void>; signal?: AbortSignal; onStepStart?: (name: string) => void; onStepEnd?: (name: string) => void } = {},
 ): Promise<BuildRun> {
   const log = new RecordingLog();
   const redacted: string[] = [];
@@ -161,7 +161,11 @@ export async function runBuild(
           }
         : (s as Step<unknown>),
     );
-    const result = await runSteps(steps, ctx, { signal, ...(opts.onStepStart ? { onStepStart: opts.onStepStart } : {}) });
+    const result = await runSteps(steps, ctx, {
+      signal,
+      ...(opts.onStepStart ? { onStepStart: opts.onStepStart } : {}),
+      ...(opts.onStepEnd ? { onStepEnd: (name: string) => opts.onStepEnd!(name) } : {}),
+    });
     const artifact = result.outcome === "ok" ? driver.artifact(ctx) : undefined;
     return { result, ...(artifact ? { artifact } : {}), log, env, redacted };
   } finally {

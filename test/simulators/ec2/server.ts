@@ -55,6 +55,11 @@ export interface LiveResources {
 export class Ec2Simulator {
   readonly options: Ec2SimulatorOptions;
   readonly requests: SimRequest[] = [];
+  /**
+   * Called after an EC2 action took effect and before its answer is sent: a test can abort the
+   * client at the moment a call is in flight, whatever the machine's speed.
+   */
+  onRequest: ((action: string, region: string) => void) | undefined;
   /** Role sessions handed out by AssumeRole: access key id → role ARN. */
   readonly assumedRoles = new Map<string, string>();
   private readonly regions = new Map<string, RegionState>();
@@ -281,6 +286,7 @@ export class Ec2Simulator {
         const region = this.region(regionName);
         const out = handler({ sim: this, region, p: params });
         this.requests.push(log);
+        this.onRequest?.(action, regionName);
         send(res, 200, responseXml(action, requestId, out));
       } catch (e) {
         const err = e instanceof Ec2Error ? e : new Ec2Error("InternalError", `An internal error has occurred (${(e as Error).message})`, 500);
