@@ -86,6 +86,9 @@ export async function main(argv: readonly string[], io: { stdout?: NodeJS.Writab
         return cmd.command.includes("[file]") ? b.positional("file", { type: "string", default: "images.ts", describe: "The definitions file" }) : b;
       },
       handler: async (args: Record<string, unknown>) => {
+        // With exitProcess(false), yargs still calls the handler after a usage error (an
+        // unknown option): a mistyped flag must not run the command.
+        if (exitCode === EXIT.usage) return;
         const cli = makeCli(args as unknown as GlobalArgs, stdout, stderr);
         try {
           exitCode = await cmd.run(args as never, cli);
@@ -108,6 +111,11 @@ export async function main(argv: readonly string[], io: { stdout?: NodeJS.Writab
 const isEntry = process.argv[1] !== undefined && /(?:^|[/\\])(?:imgc(?:\.js)?|main\.[jt]s)$/.test(process.argv[1]);
 if (isEntry) {
   process.on("SIGINT", () => process.exit(EXIT.interrupted));
+  // `imgc plan | head`: a closed pipe ends the output, it is not an internal error.
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw error;
+  });
   main(hideBin(process.argv)).then(
     (code) => {
       process.exitCode = code;

@@ -24,6 +24,13 @@ async function imgc(args: string[], cwd = repo): Promise<{ code: number; stdout:
 }
 
 describe("imgc CLI", () => {
+  it("an unknown option is a usage error (exit 2) and the command does not run", async () => {
+    const r = await imgc(["plan", "--bogus", "examples/basic/images.ts"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("Unknown argument: bogus");
+    expect(r.stdout).toBe("");
+  });
+
   it("validate reports a mistyped docker option at its line and column (the real type checker), exit 1", async () => {
     const r = await imgc(["validate", "test/fixtures/diagnostics/type-error/images.ts"]);
     expect(r.code).toBe(1);
