@@ -5,7 +5,7 @@
  * variables). Local paths become `{ "$path", rel, digest, type }` markers.
  */
 import { createHash } from "node:crypto";
-import { lstatSync, readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
+import { closeSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, statSync } from "node:fs";
 import { join, relative, resolve as resolvePath } from "node:path";
 import { fileURLToPath } from "node:url";
 import { IMGC, isKind } from "../lang/brand.js";
@@ -233,7 +233,25 @@ export function digestPath(abs: string): { digest: string; type: "file" | "dir" 
     return null;
   }
   if (st.isDirectory()) return { digest: `sha256:${treeDigest(abs)}`, type: "dir" };
-  return { digest: `sha256:${createHash("sha256").update(readFileSync(abs)).digest("hex")}`, type: "file" };
+  return { digest: `sha256:${fileDigestHex(abs)}`, type: "file" };
+}
+
+const CHUNK = Buffer.allocUnsafe(1 << 20);
+
+/**
+ * sha256 of a file's bytes, read 1 MiB at a time: a 64 MiB payload or a multi-GiB disk image
+ * costs no more memory than a small file (reading it whole held it all in memory, and failed
+ * above 2 GiB).
+ */
+function fileDigestHex(abs: string): string {
+  const h = createHash("sha256");
+  const fd = openSync(abs, "r");
+  try {
+    for (let n; (n = readSync(fd, CHUNK, 0, CHUNK.length, null)) > 0; ) h.update(CHUNK.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+  return h.digest("hex");
 }
 
 function treeDigest(dir: string): string {
@@ -244,7 +262,7 @@ function treeDigest(dir: string): string {
     const mode = (st.mode & 0o7777).toString(8);
     if (st.isSymbolicLink()) h.update(`l ${name} ${readlinkSync(abs)}\n`);
     else if (st.isDirectory()) h.update(`d ${name} ${mode} ${treeDigest(abs)}\n`);
-    else h.update(`f ${name} ${mode} ${createHash("sha256").update(readFileSync(abs)).digest("hex")}\n`);
+    else h.update(`f ${name} ${mode} ${fileDigestHex(abs)}\n`);
   }
   return h.digest("hex");
 }
