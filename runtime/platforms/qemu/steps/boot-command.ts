@@ -7,21 +7,7 @@ import type { Step } from "../../../types.js";
 import { fillPlaceholders, parseBootCommand } from "../boot-command.js";
 import type { QemuContext } from "../context.js";
 import { describeExit } from "../backend.js";
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason ?? new Error("cancelled"));
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason ?? new Error("cancelled"));
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
-}
+import { sleep } from "../../../communicators/ssh-transport.js";
 
 export const bootCommandStep: Step<QemuContext> = {
   name: "boot-command",

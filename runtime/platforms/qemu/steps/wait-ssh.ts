@@ -8,26 +8,11 @@
 import { readFile } from "node:fs/promises";
 import { parseDuration, type Duration } from "../../../../lang/duration.js";
 import { SshCommunicator, type SshConnectOptions } from "../../../communicators/ssh.js";
-import { awaitBanner, connectTcp } from "../../../communicators/ssh-transport.js";
+import { awaitBanner, connectTcp, sleep } from "../../../communicators/ssh-transport.js";
 import type { Step } from "../../../types.js";
 import { describeExit } from "../backend.js";
 import { localFile } from "../config.js";
 import type { QemuContext } from "../context.js";
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason ?? new Error("cancelled"));
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason ?? new Error("cancelled"));
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
-}
 
 /** The last lines of the serial console, for error messages. */
 export async function serialTail(ctx: QemuContext, lines = 8): Promise<string> {
