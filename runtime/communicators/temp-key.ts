@@ -22,7 +22,11 @@ export interface Ed25519KeyPair {
 
 /** Generates an ed25519 key pair (no passphrase). */
 export function generateEd25519(comment = "imgc-temporary"): Ed25519KeyPair {
-  const pair = ssh2.utils.generateKeyPairSync("ed25519", { comment });
+  // ssh2's generator drops a leading zero byte of the 32-byte public key (about one key in
+  // 256), which makes a malformed key that servers and EC2's ImportKeyPair refuse: such a pair
+  // is thrown away and another made.
+  let pair = ssh2.utils.generateKeyPairSync("ed25519", { comment });
+  while (!isWellFormed(pair)) pair = ssh2.utils.generateKeyPairSync("ed25519", { comment });
   const publicKeyLine = pair.public.trim();
   const blob = Buffer.from(publicKeyLine.split(" ")[1]!, "base64");
   return { privateKey: pair.private, publicKeyLine, fingerprint: fingerprintOf(blob) };
@@ -37,6 +41,10 @@ export interface TemporaryKey extends Ed25519KeyPair {
 }
 
 /** Generates a key pair and writes the private key to `dir` with mode 0600. */
+function isWellFormed(pair: { public: string; private: string }): boolean {
+  return !(ssh2.utils.parseKey(pair.public.trim()) instanceof Error) && !(ssh2.utils.parseKey(pair.private) instanceof Error);
+}
+
 export async function createTemporaryKey(dir: string, comment?: string): Promise<TemporaryKey> {
   const pair = generateEd25519(comment);
   const path = join(dir, `imgc-key-${randomBytes(6).toString("hex")}`);
