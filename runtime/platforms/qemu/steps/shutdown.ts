@@ -34,8 +34,15 @@ export const shutdownStep: Step<QemuContext> = {
         signal.throwIfAborted();
         const left = deadline - Date.now();
         if (left <= 0) break;
-        const abort = new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
-        await Promise.race([vm.exited, abort, new Promise((r) => setTimeout(r, Math.min(left, PRESS_AGAIN_MS)))]);
+        // The pause is cleared once the race is over: a pending 15 s timer kept `imgc apply`
+        // alive that long after the guest had powered off and the build had ended.
+        let timer: NodeJS.Timeout | undefined;
+        let onAbort: (() => void) | undefined;
+        const abort = new Promise<void>((resolve) => signal.addEventListener("abort", (onAbort = () => resolve()), { once: true }));
+        const pause = new Promise((r) => (timer = setTimeout(r, Math.min(left, PRESS_AGAIN_MS))));
+        await Promise.race([vm.exited, abort, pause]);
+        clearTimeout(timer);
+        if (onAbort) signal.removeEventListener("abort", onAbort);
         if (!vm.exitStatus() && !c.shutdownCommand && Date.now() < deadline) await vm.qmp.execute("system_powerdown").catch(() => undefined);
       }
     }
