@@ -7,9 +7,11 @@
 //
 // Platform: `dirtree` (examples/plugin, a file: dependency, built locally: no server needed), or
 // `null` (every image provisions one host: a real sshd this script starts on a loopback port
-// with its own host key, logging in as root with a throwaway key; run as root).
+// with its own host key, logging in with a throwaway key as a throwaway alias of root (uid 0,
+// shell /bin/sh, home in the temp dir: root's own dotfiles, which may be slow, never run; the
+// alias is deleted at exit; run as root).
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -27,8 +29,18 @@ if (platform !== "dirtree" && platform !== "null") {
   process.exit(2);
 }
 
-/** Starts sshd on a free loopback port; returns its port, the client key and a stop function. */
+/** Starts sshd on a free loopback port; returns its port, user, client key and a stop function. */
 async function startSshd(dir) {
+  // sshd refuses to start without its privilege separation directory.
+  mkdirSync("/run/sshd", { recursive: true, mode: 0o755 });
+  const user = `imgcb${process.pid}`;
+  execFileSync("useradd", ["-o", "-u", "0", "-g", "0", "-p", "*", "-M", "-d", dir, "-s", "/bin/sh", user], { stdio: "pipe" });
+  const removeUser = () => {
+    try {
+      // -f: a uid-0 alias always "has processes".
+      execFileSync("userdel", ["-f", user], { stdio: "pipe" });
+    } catch {}
+  };
   execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", join(dir, "host_key")]);
   execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", join(dir, "client_key")]);
   writeFileSync(join(dir, "authorized_keys"), readFileSync(join(dir, "client_key.pub")));
@@ -47,7 +59,14 @@ async function startSshd(dir) {
     if (up) break;
     await new Promise((r) => setTimeout(r, 50));
   }
-  return { port, key: join(dir, "client_key"), stop: () => sshd.kill("SIGTERM") };
+  let stopped = false;
+  const stop = () => {
+    if (stopped) return;
+    stopped = true;
+    sshd.kill("SIGTERM");
+    removeUser();
+  };
+  return { port, user, key: join(dir, "client_key"), stop };
 }
 
 const dir = mkdtempSync(join(tmpdir(), "imgc-bench-noop-"));
@@ -65,7 +84,7 @@ const lines =
     : [`import { image } from "imgc";`, `import { dirtree } from "imgc-plugin-dirtree";`, `export const all = [`];
 for (let i = 0; i < images; i++) {
   if (sshd) {
-    lines.push(`  image("img${i}", { platforms: [nullHost({ ssh: { host: "127.0.0.1", port: ${sshd.port}, username: "root", privateKeyFile: ${JSON.stringify(sshd.key)} } })], provision: [shell({ inline: ["true"] })] }),`);
+    lines.push(`  image("img${i}", { platforms: [nullHost({ ssh: { host: "127.0.0.1", port: ${sshd.port}, username: ${JSON.stringify(sshd.user)}, privateKeyFile: ${JSON.stringify(sshd.key)} } })], provision: [shell({ inline: ["true"] })] }),`);
   } else lines.push(`  image("img${i}", { platforms: [dirtree({ files: { "etc/id": "image ${i}\\n" } })] }),`);
 }
 lines.push(`];`, `export default all;`);
