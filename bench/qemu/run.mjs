@@ -141,6 +141,8 @@ async function packer(dir) {
       accelerator: "tcg", headless: true, memory: 256, cpus: 1, net_device: "virtio-net", disk_interface: "virtio",
       output_directory: join(dir, "out"), vm_name: "bench.qcow2", boot_wait: "0s",
       qemuargs: [["-kernel", vm.kernel], ["-initrd", vm.initrd], ["-append", vm.append], ["-cpu", "max"]],
+      // The tiny guest (dropbear) has no scp binary; its SFTP server is OpenSSH's sftp-server.
+      ssh_file_transfer_method: "sftp",
       communicator: "ssh", ssh_username: "root", ssh_private_key_file: vm.privateKeyFile, ssh_timeout: "5m",
       shutdown_command: "poweroff",
     }],

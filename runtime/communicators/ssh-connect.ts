@@ -125,9 +125,13 @@ export function hostKeyMemory(opts: SshConnectOptions): HostKeyMemory {
 
 /**
  * Waits until the machine accepts an authenticated session (or the deadline passes, or a host
- * key is refused) and returns it.
+ * key is refused) and returns it. `firstStream`, a direct connection that already showed the
+ * server's banner (left unread, see `awaitBanner`), is used for the first attempt instead of a
+ * new connection: a caller that polled for the banner saves a connection, which on a slow guest
+ * (a VM under emulation forks its SSH server per connection) is a noticeable part of the wait.
+ * Ignored with a bastion.
  */
-export async function connectSsh(opts: SshConnectOptions, keys: HostKeyMemory, signal: AbortSignal): Promise<SshSession> {
+export async function connectSsh(opts: SshConnectOptions, keys: HostKeyMemory, signal: AbortSignal, firstStream?: Duplex): Promise<SshSession> {
   const deadline = Date.now() + opts.timeoutMs;
   const log = opts.log ?? (() => {});
   let bastion: Client | undefined;
@@ -150,6 +154,8 @@ export async function connectSsh(opts: SshConnectOptions, keys: HostKeyMemory, s
           throw new Error(`bastion could not reach ${opts.host}:${opts.port}: ${err.message}`);
         });
         stream = await awaitBanner(stream, budget, `${opts.host}:${opts.port} (via bastion)`);
+      } else if (attempt === 0 && firstStream) {
+        stream = firstStream;
       } else {
         const sock = await connectTcp(opts.host, opts.port, budget, signal);
         stream = await awaitBanner(sock, budget, `${opts.host}:${opts.port}`);

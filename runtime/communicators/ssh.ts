@@ -7,7 +7,7 @@
 import type { Client, ClientChannel, SFTPWrapper } from "ssh2";
 import { stat } from "node:fs/promises";
 import { posix } from "node:path";
-import type { Readable } from "node:stream";
+import type { Duplex, Readable } from "node:stream";
 import type { Communicator, RemoteCommand, RemoteResult, UploadOptions } from "../types.js";
 import { connectSsh, hostKeyMemory, type HostKeyMemory, type SshConnectOptions, type SshSession } from "./ssh-connect.js";
 import { getDirSftp, getFile, putData, putDirSftp, putFile, type TransferTuning } from "./sftp-transfer.js";
@@ -47,10 +47,13 @@ export class SshCommunicator implements Communicator {
     return this.session !== undefined;
   }
 
-  /** Waits for the machine and opens an authenticated session. */
-  async connect(signal: AbortSignal): Promise<void> {
+  /**
+   * Waits for the machine and opens an authenticated session; `firstStream` is an open
+   * connection to it that already showed the server's banner, tried first (see `connectSsh`).
+   */
+  async connect(signal: AbortSignal, firstStream?: Duplex): Promise<void> {
     if (this.session) return;
-    const session = await connectSsh(this.options, this.keys, signal);
+    const session = await connectSsh(this.options, this.keys, signal, firstStream);
     this.session = session;
     session.client.once("close", () => {
       if (this.session === session) this.forget();

@@ -49,8 +49,8 @@ export function qemuDriver(makeBackend: (options: QemuOptions) => QemuBackend = 
     async preflight(env, signal) {
       const options = env.resolved.options as QemuOptions;
       const backend = makeBackend(options);
-      await backend.version(options.qemuBinary ?? "qemu-system-x86_64", signal);
-      await backend.img(["--version"], signal);
+      // Both at once: each is a process start on the way to the VM's.
+      await Promise.all([backend.version(options.qemuBinary ?? "qemu-system-x86_64", signal), backend.img(["--version"], signal)]);
     },
 
     createContext(env): QemuContext {

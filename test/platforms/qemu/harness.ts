@@ -132,7 +132,7 @@ export function processAlive(pid: number): boolean {
  * reports no exit status for commands that end within the same packet burst as the channel
  * opening (seen ~1 in 20 against dropbear), which is not what these tests are about.
  */
-export async function sh(comm: Communicator, command: string, signal = new AbortController().signal): Promise<string> {
+export async function sh(comm: Communicator, command: string, signal: AbortSignal = new AbortController().signal): Promise<string> {
   let out = "";
   let err = "";
   const marker = "__IMGC_RC=";

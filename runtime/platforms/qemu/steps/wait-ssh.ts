@@ -7,7 +7,8 @@
  */
 import { readFile } from "node:fs/promises";
 import { parseDuration, type Duration } from "../../../../lang/duration.js";
-import { SshCommunicator, type SshConnectOptions } from "../../../communicators/ssh.js";
+import type { Socket } from "node:net";
+import type { SshConnectOptions } from "../../../communicators/ssh.js";
 import { awaitBanner, connectTcp, sleep } from "../../../communicators/ssh-transport.js";
 import type { Step } from "../../../types.js";
 import { describeExit } from "../backend.js";
@@ -21,8 +22,11 @@ export async function serialTail(ctx: QemuContext, lines = 8): Promise<string> {
   return tail ? `\n  serial console:\n  ${tail}` : "";
 }
 
-/** Resolves when `host:port` sends an SSH banner on a fresh connection. */
-export async function waitForBanner(ctx: QemuContext, host: string, port: number, timeoutMs: number, signal: AbortSignal): Promise<void> {
+/**
+ * Resolves when `host:port` sends an SSH banner on a fresh connection, with that connection
+ * (the banner left unread, so an SSH client can take it over).
+ */
+export async function waitForBanner(ctx: QemuContext, host: string, port: number, timeoutMs: number, signal: AbortSignal): Promise<Socket> {
   const deadline = Date.now() + timeoutMs;
   while (true) {
     signal.throwIfAborted();
@@ -31,9 +35,7 @@ export async function waitForBanner(ctx: QemuContext, host: string, port: number
     if (Date.now() > deadline) throw new Error(`${ctx.config.nodeId}: SSH on ${host}:${port} did not answer within ${Math.round(timeoutMs / 1000)} s${await serialTail(ctx)}`);
     try {
       const sock = await connectTcp(host, port, 2000, signal);
-      const ready = await awaitBanner(sock, 2000, `${host}:${port}`);
-      ready.destroy();
-      return;
+      return await awaitBanner(sock, 2000, `${host}:${port}`);
     } catch {
       if (signal.aborted) throw signal.reason ?? new Error("cancelled");
       await sleep(100, signal);
@@ -50,8 +52,6 @@ export const waitSshStep: Step<QemuContext> = {
     const host = (ssh.host as string | undefined) ?? "127.0.0.1";
     const port = (ssh.port as number | undefined) ?? ctx.sshHostPort!;
     const timeoutMs = parseDuration((ssh.timeout ?? "5m") as Duration);
-    ctx.env.log.log("info", `waiting for SSH on ${host}:${port}`);
-    await waitForBanner(ctx, host, port, timeoutMs, signal);
     const keyFile = localFile(ssh.privateKeyFile, ctx.env.projectRoot);
     const privateKey = keyFile ? await readFile(keyFile, "utf8") : undefined;
     if (privateKey) ctx.env.redact(privateKey);
@@ -70,9 +70,22 @@ export const waitSshStep: Step<QemuContext> = {
       sftpConcurrency: ssh.sftpConcurrency ?? 64,
       log: (level, message) => ctx.env.log.log(level, message),
     };
-    const comm = new SshCommunicator(options);
+    ctx.env.log.log("info", `waiting for SSH on ${host}:${port}`);
+    // The SSH client (ssh2 and the transfer code) loads while the guest boots, not before the
+    // VM starts: this module is on the path from `imgc apply` to the VM's start.
+    const sshModule = import("../../../communicators/ssh.js");
+    sshModule.catch(() => {});
+    const firstStream = await waitForBanner(ctx, host, port, timeoutMs, signal);
+    let comm;
+    try {
+      const { SshCommunicator } = await sshModule;
+      comm = new SshCommunicator(options);
+    } catch (error) {
+      firstStream.destroy();
+      throw error;
+    }
     ctx.comm = comm;
-    await comm.connect(signal);
+    await comm.connect(signal, firstStream);
     ctx.env.facts.host = host;
     ctx.env.facts.port = port;
     ctx.env.facts.user = options.username;
