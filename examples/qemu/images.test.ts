@@ -2,13 +2,14 @@
  * The QEMU example end to end through the CLI: `imgc apply` builds `base` in a real VM and
  * `app` from it on an overlay; a second apply has nothing to do; Ctrl-C (SIGINT) during
  * provisioning leaves no qemu process, no QMP socket and no partial disk; `imgc destroy`
- * deletes the disks. Runs on the tiny test VM (IMGC_QEMU_EXAMPLE_VM) to keep CI short; the
- * example's default is the Debian VM. Needs `npm run build:js` (the CLI runs from dist/).
+ * deletes the disks. Runs on the tiny test VM's bootable disk (GRUB, like the Debian VM the
+ * example defaults to), handed over through IMGC_QEMU_EXAMPLE_VM, to keep CI short. Needs
+ * `npm run build:js` (the CLI runs from dist/).
  */
 import { execa } from "execa";
-import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { processBackend } from "../../runtime/platforms/qemu/backend-process.js";
 import { tinyVm } from "../../test/vm/paths.js";
@@ -27,7 +28,12 @@ beforeAll(async () => {
   const vm = await tinyVm();
   dir = mkdtempSync(join(tmpdir(), "imgc-example-qemu-"));
   cpSync(import.meta.dirname, dir, { recursive: true, filter: (src) => !/(output|\.imgc|images\.test\.ts)$/.test(src) });
-  env = { CI: "1", IMGC_QEMU_EXAMPLE_VM: dirname(vm.disk) };
+  // The example's layout (disk.qcow2, id_ed25519) over the tiny VM's files.
+  const vmDir = join(dir, "vm");
+  mkdirSync(vmDir);
+  symlinkSync(vm.bootableDisk, join(vmDir, "disk.qcow2"));
+  symlinkSync(vm.privateKeyFile, join(vmDir, "id_ed25519"));
+  env = { CI: "1", IMGC_QEMU_EXAMPLE_VM: vmDir };
 }, 300_000);
 
 afterAll(() => {

@@ -2,11 +2,13 @@
 // a qcow2 overlay (starting it costs the same whatever the base's size). Both outputs are
 // standalone qcow2 disks under output/.
 //
-// The source is the project's Debian 12 test VM (systemd, OpenSSH; direct kernel boot of
-// Debian's kernel): make it with `test/vm/build-debian.sh` (a few minutes, cached), then
+// The source is the project's Debian 12 test VM (systemd, OpenSSH, GRUB: the disk boots on its
+// own, as a cloud image does): make it with `test/vm/build-debian.sh` (a few minutes, cached),
+// then
 //   imgc apply examples/qemu/images.ts
-// To try it faster, point IMGC_QEMU_EXAMPLE_VM at the tiny busybox VM (test/vm/build-tiny.sh
-// prints its directory), as the example's test does.
+// To try it faster, point IMGC_QEMU_EXAMPLE_VM at a directory holding another bootable
+// `disk.qcow2` and its root key `id_ed25519`, as the example's test does with the tiny busybox
+// VM (test/vm/build-tiny.sh).
 import { image } from "imgc";
 import { qemu } from "imgc/platforms/qemu";
 import { file, shell } from "imgc/provisioners";
@@ -18,9 +20,6 @@ export const base = image("base", {
   platforms: [
     qemu({
       sourceImage: `${vm}/disk.qcow2`,
-      kernel: `${vm}/vmlinuz`,
-      initrd: `${vm}/initrd.img`,
-      append: "console=ttyS0 root=LABEL=imgcroot rw quiet",
       memory: 512,
       // The test VM's key for root; a real image would take a cloud-init seed (cdContent).
       ssh: { username: "root", privateKeyFile: `${vm}/id_ed25519`, timeout: "10m" },

@@ -8,18 +8,20 @@
 #   `URIs:`/`deb` line of this host's apt sources). Takes a few minutes; the result is cached.
 #   From TypeScript use `debianVm()` in test/vm/paths.ts.
 #
-#   OUT_DIR/disk.qcow2     ext4 root filesystem (label imgcroot, 4 GiB virtual, no partition
-#                          table): `debootstrap --variant=minbase bookworm` + systemd, udev,
-#                          dbus, openssh-server; network by systemd-networkd (10.0.2.15/24)
-#   OUT_DIR/vmlinuz, OUT_DIR/initrd.img   direct kernel boot: the tiny VM's kernel and
-#                          initramfs (Debian's kernel; loads virtio/ext4 and switch_roots to
-#                          LABEL=imgcroot), so no boot loader and no loop device is needed
+#   OUT_DIR/disk.qcow2     4 GiB virtual, boots on its own: MBR partition table, one ext4
+#                          partition (label imgcroot) holding `debootstrap --variant=minbase
+#                          bookworm` + systemd, udev, dbus, openssh-server (network by
+#                          systemd-networkd, 10.0.2.15/24), GRUB (BIOS) in the MBR and the gap
+#                          (test/vm/grub-disk.sh: no mount, no loop device)
+#   OUT_DIR/vmlinuz, OUT_DIR/initrd.img   the same kernel and initramfs as the disk's /boot
+#                          (the tiny VM's: Debian's kernel, an initramfs that loads virtio/ext4
+#                          and switch_roots to LABEL=imgcroot), for direct kernel boot
 #   OUT_DIR/id_ed25519     private key authorised for root (password `imgc` works too)
-#   OUT_DIR/vm.json        {kernel, initrd, disk, diskFormat, append, username, password,
+#   OUT_DIR/vm.json        {kernel, initrd, disk, diskFormat, bootableDisk (= disk), append, username, password,
 #                          privateKeyFile, publicKey}
 #
 # Debian packages used on the host: debootstrap, e2fsprogs, qemu-utils, openssh-client, and
-# what build-tiny.sh uses.
+# what build-tiny.sh (and grub-disk.sh) use.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -31,7 +33,7 @@ exec 9>"$out/.lock"
 flock 9
 tiny="$("$here/build-tiny.sh")"
 
-stamp="$( (cat "$0"; cat "$tiny/stamp") | sha256sum | cut -c1-64)"
+stamp="$( (cat "$0" "$here/grub-disk.sh"; cat "$tiny/stamp") | sha256sum | cut -c1-64)"
 if [ -f "$out/stamp" ] && [ "$(cat "$out/stamp")" = "$stamp" ] && [ -f "$out/vm.json" ]; then
   echo "$out"
   exit 0
@@ -99,11 +101,16 @@ printf 'PermitRootLogin yes\nUseDNS no\n' >"$rf/etc/ssh/sshd_config.d/imgc-test.
 chroot "$rf" apt-get clean >/dev/null 2>&1 || true
 rm -rf "$rf/var/lib/apt/lists/"* "$rf/var/cache/apt/"*.bin
 
-mkfs.ext4 -q -F -L imgcroot -d "$rf" "$work/disk.raw" 4G >/dev/null
+append="console=ttyS0 root=LABEL=imgcroot rw quiet"
+# A disk that boots on its own, like a cloud image: GRUB loads the kernel and initramfs from
+# /boot (the tiny VM's pair, which finds the root by its label).
+mkdir -p "$rf/boot"
+cp "$tiny/vmlinuz" "$rf/boot/vmlinuz"
+cp "$tiny/initrd.img" "$rf/boot/initrd.img"
+"$here/grub-disk.sh" "$rf" "$work/disk.raw" 4096 "$append"
 qemu-img convert -q -f raw -O qcow2 "$work/disk.raw" "$work/disk.qcow2"
 rm -f "$work/disk.raw"
 
-append="console=ttyS0 root=LABEL=imgcroot rw quiet"
 pub="$(cat "$work/id_ed25519.pub")"
 cat >"$work/vm.json" <<EOF
 {
@@ -111,6 +118,7 @@ cat >"$work/vm.json" <<EOF
   "initrd": "$out/initrd.img",
   "disk": "$out/disk.qcow2",
   "diskFormat": "qcow2",
+  "bootableDisk": "$out/disk.qcow2",
   "append": "$append",
   "username": "root",
   "password": "imgc",

@@ -15,10 +15,13 @@
 #                          (any disk interface: virtio, scsi or ide)
 #   OUT_DIR/disk.qcow2     the root disk: ext4 (label imgcroot, 256 MiB virtual), no partition
 #                          table, busybox-static + dropbear + OpenSSH's sftp-server
+#   OUT_DIR/disk-grub.qcow2  the same system on a disk that boots on its own: MBR partition
+#                          table, ext4 partition labelled imgcroot holding /boot/{vmlinuz,initrd.img},
+#                          GRUB (BIOS) in the MBR and the gap (test/vm/grub-disk.sh); no kernel option
 #   OUT_DIR/id_ed25519     private key authorised for root (OUT_DIR/id_ed25519.pub)
 #   OUT_DIR/cmdline        kernel command line to use: `console=ttyS0 root=LABEL=imgcroot rw quiet`
 #   OUT_DIR/vm.json        all of the above as JSON: {kernel, initrd, disk, diskFormat,
-#                          append, username, password, privateKeyFile, publicKey}
+#                          bootableDisk, append, username, password, privateKeyFile, publicKey}
 #
 # THE GUEST
 #   - user root, password `imgc`, or the key above; dropbear on port 22 (host keys baked in so
@@ -33,7 +36,7 @@
 #
 # Debian packages used: busybox-static, dropbear-bin, openssh-sftp-server, linux-image-amd64,
 # kmod (depmod), e2fsprogs (mkfs.ext4 -d), qemu-utils (qemu-img), cpio, gzip, openssh-client
-# (ssh-keygen).
+# (ssh-keygen), and for the bootable disk fdisk (sfdisk), grub-common and grub-pc-bin.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -56,7 +59,7 @@ done
 busybox_bin=/bin/busybox
 file "$busybox_bin" 2>/dev/null | grep -q 'statically linked' || true
 
-stamp="$( (cat "$0"; echo "$kver"; sha256sum "/boot/vmlinuz-$kver") | sha256sum | cut -c1-64)"
+stamp="$( (cat "$0" "$here/grub-disk.sh"; echo "$kver"; sha256sum "/boot/vmlinuz-$kver") | sha256sum | cut -c1-64)"
 if [ -f "$out/stamp" ] && [ "$(cat "$out/stamp")" = "$stamp" ] && [ -f "$out/vm.json" ]; then
   echo "$out"
   exit 0
@@ -88,7 +91,7 @@ ir="$work/initramfs"
 mkdir -p "$ir"/{bin,dev,proc,sys,newroot,lib/modules}
 cp "$busybox_bin" "$ir/bin/busybox"
 ln -s busybox "$ir/bin/sh"
-copy_modules "$ir" $boot_modules
+copy_modules "$ir" $boot_modules ata_piix ata_generic
 echo "$boot_modules" >"$ir/modules.list"
 cat >"$ir/init" <<'EOF'
 #!/bin/busybox sh
@@ -109,6 +112,9 @@ while [ $i -lt 300 ]; do
     *) [ -b "$root" ] && dev="$root" ;;
   esac
   [ -n "$dev" ] && break
+  # No root on virtio or SCSI after 1 s: try the IDE controller (loading ata_piix on every boot
+  # would add its probe of the PIIX ports to boots that do not need it).
+  [ $i -eq 20 ] && modprobe -a ata_piix ata_generic sd_mod 2>/dev/null
   sleep 0.05
   i=$((i+1))
 done
@@ -232,9 +238,19 @@ chmod 755 "$rf/etc/acpi/PWRF/00000080"
 rm -f "$work/disk.raw"
 mkfs.ext4 -q -F -L imgcroot -d "$rf" "$work/disk.raw" 256M >/dev/null
 qemu-img convert -q -f raw -O qcow2 "$work/disk.raw" "$work/disk.qcow2"
+rm -f "$work/disk.raw"
 
 cp "/boot/vmlinuz-$kver" "$work/vmlinuz"
 append="console=ttyS0 root=LABEL=imgcroot rw quiet"
+
+# The same system on a disk that boots on its own (partitioned, GRUB, BIOS): for images that
+# carry their boot loader, as installer-made and cloud images do.
+cp -a "$rf" "$work/rootfs-grub"
+mkdir -p "$work/rootfs-grub/boot"
+cp "$work/vmlinuz" "$work/initrd.img" "$work/rootfs-grub/boot/"
+"$here/grub-disk.sh" "$work/rootfs-grub" "$work/disk-grub.raw" 256 "$append"
+qemu-img convert -q -f raw -O qcow2 "$work/disk-grub.raw" "$work/disk-grub.qcow2"
+rm -rf "$work/disk-grub.raw" "$work/rootfs-grub"
 echo "$append" >"$work/cmdline"
 pub="$(cat "$work/id_ed25519.pub")"
 cat >"$work/vm.json" <<EOF
@@ -243,6 +259,7 @@ cat >"$work/vm.json" <<EOF
   "initrd": "$out/initrd.img",
   "disk": "$out/disk.qcow2",
   "diskFormat": "qcow2",
+  "bootableDisk": "$out/disk-grub.qcow2",
   "append": "$append",
   "username": "root",
   "password": "imgc",
@@ -252,7 +269,7 @@ cat >"$work/vm.json" <<EOF
 }
 EOF
 
-for f in vmlinuz initrd.img disk.qcow2 id_ed25519 id_ed25519.pub cmdline vm.json; do
+for f in vmlinuz initrd.img disk.qcow2 disk-grub.qcow2 id_ed25519 id_ed25519.pub cmdline vm.json; do
   mv -f "$work/$f" "$out/$f"
 done
 chmod 600 "$out/id_ed25519"

@@ -26,6 +26,11 @@ export interface TestVm {
   readonly disk: string;
   /** The disk's format (`qcow2`). */
   readonly diskFormat: "qcow2";
+  /**
+   * A disk of the same system that boots on its own (MBR, GRUB for BIOS, the kernel and
+   * initramfs in its /boot): start it with no `kernel` option. The Debian VM's `disk` is one.
+   */
+  readonly bootableDisk: string;
   /** Kernel command line (serial console on ttyS0). */
   readonly append: string;
   /** SSH user (`root`). */

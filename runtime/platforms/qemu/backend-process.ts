@@ -137,6 +137,35 @@ class VmProcess implements RunningVm {
 }
 
 
+/** Results of the KVM start probe in this process, by QEMU binary and timeout. */
+const kvmStarts = new Map<string, Promise<boolean>>();
+
+/** Starts a tiny VM under KVM and says whether it ran to its marker within `timeoutMs`. */
+async function kvmTestStartOnce(probeBinary: string, timeoutMs: number, signal: AbortSignal): Promise<boolean> {
+  const dir = await mkdtemp(join(tmpdir(), "imgc-kvm-probe-"));
+  const sector = join(dir, "boot.img");
+  const log = join(dir, "debug.log");
+  await writeFile(sector, probeBootSector());
+  const child = spawn(probeBinary, probeArgs(sector, log), { stdio: "ignore" });
+  const closed = new Promise<void>((resolve) => child.once("close", () => resolve()));
+  child.once("error", () => {});
+  track(child);
+  try {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline && !signal.aborted) {
+      const text = await readFile(log, "utf8").catch(() => "");
+      if (text.includes(PROBE_MARKER)) return true;
+      if (child.exitCode !== null || child.signalCode !== null) return false;
+      await sleep(50, signal);
+    }
+    return false;
+  } finally {
+    child.kill("SIGKILL");
+    await closed;
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 /** The QEMU backend that runs the real programs. */
 export function processBackend(options: ProcessBackendOptions = {}): QemuBackend {
   const qemuImg = options.qemuImg ?? "qemu-img";
@@ -153,29 +182,18 @@ export function processBackend(options: ProcessBackendOptions = {}): QemuBackend
         return false;
       }
     },
-    async kvmTestStart(timeoutMs, signal) {
-      const dir = await mkdtemp(join(tmpdir(), "imgc-kvm-probe-"));
-      const sector = join(dir, "boot.img");
-      const log = join(dir, "debug.log");
-      await writeFile(sector, probeBootSector());
-      const child = spawn(probeBinary, probeArgs(sector, log), { stdio: "ignore" });
-      const closed = new Promise<void>((resolve) => child.once("close", () => resolve()));
-      child.once("error", () => {});
-      track(child);
-      try {
-        const deadline = Date.now() + timeoutMs;
-        while (Date.now() < deadline && !signal.aborted) {
-          const text = await readFile(log, "utf8").catch(() => "");
-          if (text.includes(PROBE_MARKER)) return true;
-          if (child.exitCode !== null) return false;
-          await sleep(50, signal);
-        }
-        return false;
-      } finally {
-        child.kill("SIGKILL");
-        await closed;
-        await rm(dir, { recursive: true, force: true });
+    kvmTestStart(timeoutMs, signal) {
+      // Whether KVM starts a VM does not change during one apply: one probe (up to its
+      // timeout, 2 s where KVM hangs) serves every image that asks.
+      const key = `${probeBinary}\0${timeoutMs}`;
+      let result = kvmStarts.get(key);
+      if (!result) {
+        result = kvmTestStartOnce(probeBinary, timeoutMs, signal);
+        kvmStarts.set(key, result);
+        // A cancelled probe proves nothing: the next build probes again.
+        result.then(() => signal.aborted && kvmStarts.delete(key), () => kvmStarts.delete(key));
       }
+      return result;
     },
   };
 
