@@ -6,6 +6,7 @@
  *   const vm = await tinyVm();   // { kernel, initrd, disk, diskFormat, append, username,
  *                                //   password, privateKeyFile, publicKey, kernelVersion }
  *   const deb = await debianVm(); // same shape, a debootstrap'ed Debian 12 with systemd
+ *   const inst = await testInstaller(); // { iso, isoSha256, rootfsTar }: an installer ISO
  */
 import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
@@ -67,7 +68,28 @@ export function tinyVm(): Promise<TestVm> {
   return once("build-tiny.sh");
 }
 
-/** The Debian 12 VM (systemd + OpenSSH, ~40 s to SSH under TCG); a few minutes to build when missing. */
+/** The Debian 12 VM (systemd + OpenSSH, GRUB; ~25 s to SSH under TCG); about a minute to build when missing. */
 export function debianVm(): Promise<TestVm> {
   return once("build-debian.sh");
+}
+
+/** The tiny VM's installer ISO and what it installs (see `build-installer.sh`). */
+export interface TestInstaller {
+  /** BIOS-bootable ISO: GRUB waits at its menu for a boot command. */
+  readonly iso: string;
+  /** The ISO's sha256, hex. */
+  readonly isoSha256: string;
+  /** The root filesystem tarball the installer fetches (`imgc.rootfs=URL`). */
+  readonly rootfsTar: string;
+}
+
+/** The installer ISO (built in a few seconds from the tiny VM when missing). */
+export async function testInstaller(): Promise<TestInstaller> {
+  const { stdout } = await run(join(here, "build-installer.sh"), [], { maxBuffer: 16 << 20, timeout: 30 * 60_000 });
+  const dir = stdout.trim().split("\n").pop()!;
+  return {
+    iso: join(dir, "installer.iso"),
+    isoSha256: (await readFile(join(dir, "installer.iso.sha256"), "utf8")).trim(),
+    rootfsTar: join(dir, "rootfs.tar"),
+  };
 }
