@@ -13,6 +13,7 @@ import type { LocalPath } from "../lang/path.js";
 import type { SourceSite } from "../lang/site.js";
 import { makeRef, type Expr, type Json, type Ref } from "../lang/values.js";
 import { ImgcError } from "./diagnostics.js";
+import { REMEMBER_FROM_BYTES, type DigestCache } from "./digest-cache.js";
 import type { IrPath } from "./ir.js";
 import { mapSite } from "./load.js";
 
@@ -28,6 +29,8 @@ export interface FoldContext {
   readonly root: string;
   /** Digest cache by absolute path, shared across nodes. */
   readonly digests: Map<string, { digest: string; type: "file" | "dir" } | null>;
+  /** Digests of large files remembered between compiles (absent: always read the files). */
+  readonly remembered?: DigestCache;
   /** Collected problems. */
   readonly errors: ImgcError[];
 }
@@ -207,7 +210,7 @@ function pathMarker(p: LocalPath, ctx: FoldContext, site: SourceSite, where: str
   if (effectiveRole === "output") return { $path: abs, rel };
   let entry = ctx.digests.get(abs);
   if (entry === undefined) {
-    entry = digestPath(abs);
+    entry = digestPath(abs, ctx.remembered);
     ctx.digests.set(abs, entry);
   }
   if (entry === null) {
@@ -224,16 +227,33 @@ function pathMarker(p: LocalPath, ctx: FoldContext, site: SourceSite, where: str
   return { $path: abs, rel, digest: entry.digest, type: entry.type };
 }
 
-/** Content digest of a file (its bytes) or a directory (sorted tree of names, modes and contents); null when absent. */
-export function digestPath(abs: string): { digest: string; type: "file" | "dir" } | null {
+/**
+ * Content digest of a file (its bytes) or a directory (sorted tree of names, modes and
+ * contents); null when absent. Large files' digests come from `remembered` while unchanged.
+ */
+export function digestPath(abs: string, remembered?: DigestCache): { digest: string; type: "file" | "dir" } | null {
   let st;
   try {
     st = statSync(abs);
   } catch {
     return null;
   }
-  if (st.isDirectory()) return { digest: `sha256:${treeDigest(abs)}`, type: "dir" };
-  return { digest: `sha256:${fileDigestHex(abs)}`, type: "file" };
+  if (st.isDirectory()) return { digest: `sha256:${treeDigest(abs, remembered)}`, type: "dir" };
+  return { digest: `sha256:${fileDigestRemembered(abs, remembered)}`, type: "file" };
+}
+
+/** A file's sha256 (hex), from `remembered` when the file is large and unchanged since. */
+function fileDigestRemembered(abs: string, remembered: DigestCache | undefined): string {
+  if (!remembered) return fileDigestHex(abs);
+  const st = statSync(abs, { bigint: true });
+  if (st.size < BigInt(REMEMBER_FROM_BYTES)) return fileDigestHex(abs);
+  const known = remembered.get(abs, st);
+  if (known) return known;
+  const hex = fileDigestHex(abs);
+  // Recorded with the stat taken before reading: a write during the read changes ctime, so
+  // the next compile reads the file again rather than trusting a digest of torn content.
+  remembered.set(abs, st, hex);
+  return hex;
 }
 
 const CHUNK = Buffer.allocUnsafe(1 << 20);
@@ -254,15 +274,15 @@ function fileDigestHex(abs: string): string {
   return h.digest("hex");
 }
 
-function treeDigest(dir: string): string {
+function treeDigest(dir: string, remembered?: DigestCache): string {
   const h = createHash("sha256");
   for (const name of readdirSync(dir).sort()) {
     const abs = join(dir, name);
     const st = lstatSync(abs);
     const mode = (st.mode & 0o7777).toString(8);
     if (st.isSymbolicLink()) h.update(`l ${name} ${readlinkSync(abs)}\n`);
-    else if (st.isDirectory()) h.update(`d ${name} ${mode} ${treeDigest(abs)}\n`);
-    else h.update(`f ${name} ${mode} ${fileDigestHex(abs)}\n`);
+    else if (st.isDirectory()) h.update(`d ${name} ${mode} ${treeDigest(abs, remembered)}\n`);
+    else h.update(`f ${name} ${mode} ${fileDigestRemembered(abs, remembered)}\n`);
   }
   return h.digest("hex");
 }

@@ -13,6 +13,7 @@ import { ImgcError, throwIfAny } from "./diagnostics.js";
 import type { FoldContext } from "./fold.js";
 import { buildNodes, topoSort } from "./graph.js";
 import { hashNodes } from "./hash.js";
+import { DigestCache } from "./digest-cache.js";
 import { IR_VERSION, type BuildGraph, type GraphNode } from "./ir.js";
 import { evaluationError, loadModule } from "./load.js";
 import { readVarFiles, resolveVariables } from "./variables.js";
@@ -62,8 +63,10 @@ export async function runPipeline(options: CompileOptions): Promise<CompileResul
   lap("collect + variables");
 
   // 4. nodes: fold, check platform options, convert to IR, edges.
-  const fold: FoldContext = { vars: vars.values, sensitive: vars.sensitive, env, root, digests: new Map(), errors: [] };
+  const remembered = new DigestCache(root);
+  const fold: FoldContext = { vars: vars.values, sensitive: vars.sensitive, env, root, digests: new Map(), remembered, errors: [] };
   const drafts = buildNodes(collected.images, fold, file);
+  remembered.save();
   throwIfAny(fold.errors);
   lap("nodes (fold, schemas, paths)");
 

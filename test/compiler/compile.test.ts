@@ -1,6 +1,7 @@
 // compileProject end to end on small projects written to a temporary directory: graph shape,
 // folding, cache keys (what changes them and what must not), secrets, selection.
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync, readFileSync, existsSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync, readFileSync, existsSync, statSync, utimesSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -209,5 +210,43 @@ export default image("a", {
     expect((await compile(dir)).nodes[0]!.provision[0]!.options).toEqual({ inline: ["one"] });
     writeFileSync(join(dir, "part.ts"), 'export const cmd = "two";\n');
     expect((await compile(dir)).nodes[0]!.provision[0]!.options).toEqual({ inline: ["two"] });
+  });
+
+  it("a qemu sourceImage is in the key; large files' digests are remembered while the file is unchanged", async () => {
+    const src = `import { image } from "imgc";
+import { qemu } from "imgc/platforms/qemu";
+export default image("vm", { platforms: [qemu({ sourceImage: "./disk.qcow2", ssh: { username: "root" } })] });
+`;
+    const dir = project({ "images.ts": src });
+    const disk = join(dir, "disk.qcow2");
+    writeFileSync(disk, Buffer.alloc(3 << 20, 1)); // over the 1 MiB threshold
+    const k1 = (await compile(dir)).nodes[0]!.key;
+    const cacheFile = join(dir, ".imgc", "digests.json");
+    const cache = JSON.parse(readFileSync(cacheFile, "utf8")) as { files: Record<string, { stamp: string; sha256: string }> };
+    expect(Object.keys(cache.files)).toEqual([disk]);
+    expect(cache.files[disk]!.sha256).toBe(createHash("sha256").update(Buffer.alloc(3 << 20, 1)).digest("hex"));
+
+    // While the file is unchanged, the remembered digest is used, not the bytes: a planted
+    // digest shows through (and changes the key).
+    cache.files[disk] = { ...cache.files[disk]!, sha256: "0".repeat(64) };
+    writeFileSync(cacheFile, JSON.stringify(cache));
+    const planted = (await compile(dir)).nodes[0]!.key;
+    expect(planted).not.toBe(k1);
+
+    // Same size, same mtime put back: ctime moved, so the file is read again.
+    const { mtime } = statSync(disk);
+    writeFileSync(disk, Buffer.alloc(3 << 20, 2));
+    utimesSync(disk, mtime, mtime);
+    const k2 = (await compile(dir)).nodes[0]!.key;
+    expect(k2).not.toBe(k1);
+    expect(k2).not.toBe(planted);
+    writeFileSync(disk, Buffer.alloc(3 << 20, 1));
+    expect((await compile(dir)).nodes[0]!.key).toBe(k1);
+
+    // A corrupt cache is ignored; a missing disk is an error at the definition.
+    writeFileSync(cacheFile, "{not json");
+    expect((await compile(dir)).nodes[0]!.key).toBe(k1);
+    rmSync(disk);
+    await expect(compile(dir)).rejects.toThrow(/sourceImage names \.\/disk\.qcow2, which does not exist/);
   });
 });

@@ -58,8 +58,9 @@ export interface QemuOptions {
   readonly diskImage?: boolean;
   /**
    * A local qcow2/raw disk image to start from (same as `isoUrl` + `diskImage: true`), relative
-   * to the project root. Its content is not hashed into the cache key (disks are gigabytes):
-   * give it a new name, or use `isoUrl` + `isoChecksum`, when it changes.
+   * to the file that wrote it. Its content is part of the cache key: a changed disk rebuilds the
+   * image. (Its digest is remembered in `.imgc/digests.json` while the file's size and times
+   * stay the same, so a plan reads a large disk once, not every time.)
    */
   readonly sourceImage?: PathLike;
   /** Where downloads are cached, keyed by checksum. @default $XDG_CACHE_HOME/imgc/qemu (~/.cache/imgc/qemu) */
@@ -256,7 +257,8 @@ export const qemu = definePlatform<"qemu", QemuOptions>({
   version: 1,
   schema: qemuOptionsSchema,
   artifactFields: ["id", "path", "format", "sha256", "size"],
-  // sourceImage stays a plain path (relative to the project root): disks are gigabytes, and
-  // digesting one on every plan is too slow (and the compiler reads files whole).
-  pathOptions: ["kernel", "initrd", "cdFiles", "floppyFiles", "httpDirectory", "firmware.code", "firmware.vars", "ssh.privateKeyFile"],
+  // sourceImage is digested into the cache key like any path: a changed base disk means a
+  // rebuild. Disks are gigabytes; the compiler remembers large files' digests between
+  // compiles (.imgc/digests.json) while they are unchanged, so a plan does not read them again.
+  pathOptions: ["sourceImage", "kernel", "initrd", "cdFiles", "floppyFiles", "httpDirectory", "firmware.code", "firmware.vars", "ssh.privateKeyFile"],
 });
