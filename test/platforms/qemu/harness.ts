@@ -127,18 +127,16 @@ export function processAlive(pid: number): boolean {
 }
 
 /**
- * Runs a command over the communicator and returns its stdout (throws on a non-zero exit).
- * The exit code travels in-band (a marker line on stdout): the SSH communicator sometimes
- * reports no exit status for commands that end within the same packet burst as the channel
- * opening (seen ~1 in 20 against dropbear), which is not what these tests are about.
+ * Runs a command over the communicator and returns its stdout (throws on a non-zero exit, or
+ * when no exit status came back). The exit status is the communicator's own: these tests check
+ * it too. (An earlier version carried it in-band because the SSH communicator lost the
+ * exit-status of commands that ended within the packet burst that opened their channel; the
+ * communicator reads it from the channel now: 300 short commands against dropbear, 300 right.)
  */
 export async function sh(comm: Communicator, command: string, signal: AbortSignal = new AbortController().signal): Promise<string> {
   let out = "";
   let err = "";
-  const marker = "__IMGC_RC=";
-  const r = await comm.exec({ command: `( ${command} ); echo "${marker}$?"`, onStdout: (b) => (out += b.toString()), onStderr: (b) => (err += b.toString()) }, signal);
-  const at = out.lastIndexOf(marker);
-  const code = at >= 0 ? Number(out.slice(at + marker.length).trim()) : r.exitCode;
-  if (code !== 0) throw new Error(`\`${command}\` exited with ${code}: ${err.trim()}`);
-  return at >= 0 ? out.slice(0, at) : out;
+  const r = await comm.exec({ command, onStdout: (b) => (out += b.toString()), onStderr: (b) => (err += b.toString()) }, signal);
+  if (r.exitCode !== 0) throw new Error(`\`${command}\` exited with ${r.exitCode ?? "no exit status"}: ${err.trim()}`);
+  return out;
 }
