@@ -14,6 +14,16 @@ import { selectNodes, type Selection } from "./select.js";
 import { acquireLock, LockTimeoutError } from "./state/lock.js";
 import { readState, StateWriter } from "./state/store.js";
 
+/** One artifact a destroy is about to delete. */
+export interface DestroyTarget {
+  /** The node that built it. */
+  readonly node: string;
+  /** Its platform type (`qemu`, `amazon`…). */
+  readonly platform: string;
+  /** The artifact's id (an image id, an AMI list, a disk path). */
+  readonly artifactId: string;
+}
+
 /** Settings of a destroy. */
 export interface DestroyOptions extends Selection {
   readonly statePath: string;
@@ -24,6 +34,12 @@ export interface DestroyOptions extends Selection {
   readonly signal?: AbortSignal;
   /** Current nodes by id (fresher driver URLs than the state's); optional. */
   readonly nodes?: ReadonlyMap<string, GraphNode>;
+  /**
+   * Asked with everything about to be deleted, under the state lock and before anything is;
+   * false deletes nothing (exit code DECLINED). Not asked when nothing is selected. Absent:
+   * no confirmation (`imgc destroy --yes`, the API).
+   */
+  readonly confirm?: (targets: readonly DestroyTarget[]) => Promise<boolean>;
 }
 
 /** Destroys the selected artifacts; returns the exit code. */
@@ -47,6 +63,13 @@ export async function destroy(options: DestroyOptions): Promise<{ exitCode: numb
     const writer = new StateWriter(options.statePath, state, (s) => options.redactor.redactDeep(s));
     const entries = Object.entries(state.nodes).map(([id, rec]) => ({ id, image: id.split(".")[0]!, rec }));
     const selected = dependentsFirst(await selectNodes(entries, options));
+    if (selected.length > 0 && options.confirm) {
+      const targets = selected.map(({ id, rec }) => ({ node: id, platform: rec.artifact.platform, artifactId: options.redactor.redact(rec.artifact.id) }));
+      if (!(await options.confirm(targets))) {
+        bus.emit({ type: "log", level: "info", message: "destroy cancelled: nothing was deleted" });
+        return { exitCode: EXIT.DECLINED, destroyed, failed };
+      }
+    }
     // Dependents first: a downstream image may be built on an upstream one (a docker image with
     // child images cannot be removed), so the order comes from the recorded inputs, not the file.
     for (const { id, rec } of selected) {

@@ -17,6 +17,8 @@ export const EXIT = {
   LOCKED: 5,
   /** The state file cannot be read or written (not JSON, another schema, permissions): nothing was built. */
   STATE: 6,
+  /** The user did not confirm (`imgc destroy` answered with anything but "yes"): nothing was changed. */
+  DECLINED: 7,
   /** Interrupted by SIGINT/SIGTERM; cleanups ran. */
   INTERRUPTED: 130,
 } as const;

@@ -92,7 +92,7 @@ export default image("slow", { from: base, provision: [shell({ inline: ["echo PR
     const base = join(dir, "output", "base.qcow2");
     const app = join(dir, "output", "app.qcow2");
     expect(existsSync(base) && existsSync(app)).toBe(true);
-    const d = await execa("node", [cli, "destroy", "images.ts"], { cwd: dir, reject: false, env });
+    const d = await execa("node", [cli, "destroy", "images.ts", "--yes"], { cwd: dir, reject: false, env });
     expect(d.exitCode, d.stdout + d.stderr).toBe(0);
     expect(existsSync(base) || existsSync(app)).toBe(false);
   }, 120_000);

@@ -30,6 +30,15 @@ function imgc(dir: string, args: string[]) {
   return spawnSync(process.execPath, [bin, ...args], { cwd: dir, encoding: "utf8", env: { ...process.env, CI: "1" } });
 }
 
+/** Runs imgc on a pseudo-terminal (util-linux `script`), typing `input`; stdout holds the terminal's output. */
+function onTerminal(dir: string, args: string[], input: string) {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env.CI;
+  const command = [process.execPath, bin, ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(" ");
+  const r = spawnSync("script", ["-qec", command, "/dev/null"], { cwd: dir, encoding: "utf8", env, input });
+  return { status: r.status, stdout: r.stdout };
+}
+
 /** Pids whose command line contains `text` (from /proc: no procps needed). */
 function processesRunning(text: string): string[] {
   return readdirSync("/proc").filter((pid) => {
@@ -69,8 +78,19 @@ describe("imgc apply (child process) with a plugin platform", () => {
     // A changed variable rebuilds both, naming why.
     const plan = imgc(dir, ["plan", "images.ts", "--var", "greeting=hi"]);
     expect(plan.stdout).toMatch(/~ base\.dirtree .*rebuild because/);
-    const destroy = imgc(dir, ["destroy", "images.ts"]);
-    expect(destroy.status).toBe(0);
+    // destroy asks first: without a terminal it needs --yes, and deletes nothing.
+    const unconfirmed = imgc(dir, ["destroy", "images.ts"]);
+    expect(unconfirmed.status, unconfirmed.stderr).toBe(2);
+    expect(unconfirmed.stderr).toContain("would delete 2 artifacts (app.dirtree, base.dirtree); pass --yes to confirm");
+    expect(existsSync(join(dir, "out", "app.dirtree.tar.gz"))).toBe(true);
+    // On a terminal it lists what goes and takes only "yes".
+    const declined = onTerminal(dir, ["destroy", "images.ts"], "no\n");
+    expect(declined.status, declined.stdout).toBe(7);
+    expect(declined.stdout).toMatch(/will delete:\s+- app\.dirtree \(dirtree\): \S+/);
+    expect(declined.stdout).toContain("Only 'yes' will be accepted");
+    expect(existsSync(join(dir, "out", "app.dirtree.tar.gz"))).toBe(true);
+    const destroy = imgc(dir, ["destroy", "images.ts", "--yes"]);
+    expect(destroy.status, destroy.stderr).toBe(0);
     expect(existsSync(join(dir, "out", "app.dirtree.tar.gz"))).toBe(false);
     expect(imgc(dir, ["state", "list", "-f", "images.ts"]).stdout).toContain("records no artifacts");
   });

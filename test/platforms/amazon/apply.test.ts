@@ -67,7 +67,7 @@ describe("imgc apply with amazon-ebs", () => {
     expect(third.exitCode, third.all).toBe(0);
     expect(rig.ec2.ownImages(OTHER).map((i) => i.name).sort()).toEqual(["e2e-base", "e2e-web"]);
 
-    const destroyed = await imgc(["destroy"]);
+    const destroyed = await imgc(["destroy", "--yes"]);
     expect(destroyed.exitCode, destroyed.all).toBe(0);
     for (const region of [REGION, OTHER]) expect(rig.ec2.ownImages(region).map((i) => i.name)).toEqual([]);
   });

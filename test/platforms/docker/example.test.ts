@@ -83,7 +83,7 @@ describe("examples/docker through imgc apply", () => {
     const state = JSON.parse(readFileSync(join(dir, ".imgc", "state.json"), "utf8")) as { nodes: Record<string, { artifact: { id: string } }> };
     const ids = ["base.docker", "app.docker"].map((n) => state.nodes[n]!.artifact.id);
     for (const id of ids) expect(await backend.inspectImage(id)).toBeDefined();
-    const r = imgc(["destroy", "images.ts", "--var", `release=${release}`]);
+    const r = imgc(["destroy", "images.ts", "--yes", "--var", `release=${release}`]);
     expect(r.code).toBe(0);
     for (const id of ids) expect(await backend.inspectImage(id)).toBeUndefined();
   }, SLOW);

@@ -79,7 +79,7 @@ describe("examples/null through imgc apply", () => {
   });
 
   it("destroy forgets the record and deletes nothing", () => {
-    const r = imgc("destroy", "images.ts");
+    const r = imgc("destroy", "images.ts", "--yes");
     expect(r.code).toBe(0);
     expect(existsSync(join(target, "index.html"))).toBe(true);
     const list = imgc("state", "list");
