@@ -14,7 +14,7 @@ import { loadDriver } from "./drivers.js";
 import type { EventBus, NodeStatus } from "./events.js";
 import { EXIT } from "./exit-codes.js";
 import { LiveResources, nodeLog } from "./node-log.js";
-import { nodeFiles, planNodes, type NodePlan } from "./plan.js";
+import { nodeFiles, optionDigests, planNodes, type NodePlan } from "./plan.js";
 import { firstStalePost, runPostChain } from "./post/chain.js";
 import { attachLogFiles } from "./render/log-files.js";
 import { provisionStep, runErrorCleanup, type ProvisionEnv } from "./provision.js";
@@ -198,6 +198,7 @@ async function buildNode(run: ApplyRun, node: GraphNode): Promise<SchedResult> {
       key: node.key,
       keyParts: node.keyParts,
       files: nodeFiles(node),
+      options: optionDigests(node.config),
       artifact,
       driver: { ...node.driver, type: node.type },
       builtAt: builtAt.toISOString(),

@@ -4,6 +4,7 @@
  * `~ rebuild` with the reasons — which option, provisioner, file or upstream changed — like
  * `terraform plan`.
  */
+import { canonicalJson, sha256 } from "../compiler/hash.js";
 import type { GraphNode, IrPath } from "../compiler/ir.js";
 import type { Json } from "../lang/values.js";
 import type { PlanStatus } from "./events.js";
@@ -48,6 +49,37 @@ export function nodeFiles(node: GraphNode): Record<string, string> {
   return out;
 }
 
+/**
+ * A digest of each top-level platform option, so plan can name the option that changed. A
+ * local path counts by its path only: a changed file's content is reported as that file.
+ */
+export function optionDigests(config: Json | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!config || typeof config !== "object" || Array.isArray(config)) return out;
+  for (const [name, value] of Object.entries(config)) out[name] = sha256(canonicalJson(withoutFileDigests(value))).slice(0, 16);
+  return out;
+}
+
+function withoutFileDigests(json: Json): Json {
+  if (Array.isArray(json)) return json.map(withoutFileDigests);
+  if (json && typeof json === "object") {
+    if ("$path" in json) return { $path: (json as unknown as IrPath).rel };
+    return Object.fromEntries(Object.entries(json).map(([k, v]) => [k, withoutFileDigests(v)]));
+  }
+  return json;
+}
+
+/** The options whose digests differ between a recorded build and now, in words. */
+function changedOptions(now: Record<string, string>, before: Readonly<Record<string, string>>): string[] {
+  const names = [...new Set([...Object.keys(now), ...Object.keys(before)])].sort();
+  return names.flatMap((name) => {
+    if (now[name] === before[name]) return [];
+    if (before[name] === undefined) return [`option ${name} was added`];
+    if (now[name] === undefined) return [`option ${name} was removed`];
+    return [`option ${name} changed`];
+  });
+}
+
 /** Says in words which key part changed. */
 export function describePart(part: string, node: GraphNode): string {
   const prov = /^provision\[(\d+)\]$/.exec(part);
@@ -76,6 +108,13 @@ export function rebuildReasons(node: GraphNode, record: NodeState): string[] {
     const a = node.keyParts[part];
     const b = record.keyParts?.[part];
     if (a === b) continue;
+    if (part === "config" && a !== undefined && b !== undefined && record.options) {
+      // Named options; none when only a path option's file changed (already said above).
+      const named = changedOptions(optionDigests(node.config), record.options);
+      if (named.length > 0) reasons.push(...named);
+      else if (changedFiles.length === 0) reasons.push(describePart(part, node));
+      continue;
+    }
     if (a === undefined) reasons.push(`${part} was removed`);
     else if (b === undefined) reasons.push(/^provision\[/.test(part) ? `${describePart(part, node).replace(" changed", "")} was added` : `${part} was added`);
     else reasons.push(describePart(part, node));

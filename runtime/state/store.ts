@@ -32,6 +32,8 @@ export interface NodeState {
   readonly keyParts: Readonly<Record<string, string>>;
   /** Digests of the local files it used, by project-relative path (plan names a changed file). */
   readonly files?: Readonly<Record<string, string>>;
+  /** A digest of each platform option, by name (plan names a changed option). */
+  readonly options?: Readonly<Record<string, string>>;
   /** The artifact the build made. */
   readonly artifact: ArtifactRecord;
   /** The driver that made it, so `imgc destroy` can delete it even after the node left the definitions. */

@@ -50,6 +50,26 @@ describe("plan", () => {
     });
   });
 
+  it("names the platform options that changed, were added or removed; a path option's file counts as that file", async () => {
+    const root = tempRoot();
+    const config = (extra: Record<string, unknown>) => ({ memory: 512, disk: file("disk.qcow2", "sha256:d1"), ssh: { username: "root" }, ...extra });
+    const before = [
+      fakeNode("a.fake", { keyParts: { config: "x1" }, config: config({ cpus: 2 }) }),
+      fakeNode("b.fake", { keyParts: { config: "y1" }, config: config({}) }),
+    ];
+    await run(fakeGraph(root, before));
+    const after = [
+      // memory changed, cpus removed, format added, ssh's nested field changed.
+      fakeNode("a.fake", { keyParts: { config: "x2" }, config: config({ format: "raw", memory: 1024, ssh: { username: "admin" } }) }),
+      // Only the disk's content changed: said once, as the file.
+      fakeNode("b.fake", { keyParts: { config: "y2" }, config: config({ disk: file("disk.qcow2", "sha256:d2") }) }),
+    ];
+    expect(await plan(root, after)).toEqual({
+      "a.fake": "~ a.fake: rebuild (option cpus was removed; option format was added; option memory changed; option ssh changed)",
+      "b.fake": "~ b.fake: rebuild (file disk.qcow2 changed)",
+    });
+  });
+
   it("rebuilds a node whose artifact is gone, and its dependents", async () => {
     const root = tempRoot();
     const nodes = [fakeNode("base.fake"), fakeNode("web.fake", { deps: ["base.fake"] })];
