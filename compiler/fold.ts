@@ -239,14 +239,16 @@ export function digestPath(abs: string, remembered?: DigestCache): { digest: str
     return null;
   }
   if (st.isDirectory()) return { digest: `sha256:${treeDigest(abs, remembered)}`, type: "dir" };
-  return { digest: `sha256:${fileDigestRemembered(abs, remembered)}`, type: "file" };
+  return { digest: `sha256:${fileDigestRemembered(abs, st.size, remembered)}`, type: "file" };
 }
 
-/** A file's sha256 (hex), from `remembered` when the file is large and unchanged since. */
-function fileDigestRemembered(abs: string, remembered: DigestCache | undefined): string {
-  if (!remembered) return fileDigestHex(abs);
+/**
+ * A file's sha256 (hex), from `remembered` when the file is large and unchanged since. `size`
+ * comes from the caller's stat, so a small file costs no second stat.
+ */
+function fileDigestRemembered(abs: string, size: number, remembered: DigestCache | undefined): string {
+  if (!remembered || size < REMEMBER_FROM_BYTES) return fileDigestHex(abs);
   const st = statSync(abs, { bigint: true });
-  if (st.size < BigInt(REMEMBER_FROM_BYTES)) return fileDigestHex(abs);
   const known = remembered.get(abs, st);
   if (known) return known;
   const hex = fileDigestHex(abs);
@@ -282,7 +284,7 @@ function treeDigest(dir: string, remembered?: DigestCache): string {
     const mode = (st.mode & 0o7777).toString(8);
     if (st.isSymbolicLink()) h.update(`l ${name} ${readlinkSync(abs)}\n`);
     else if (st.isDirectory()) h.update(`d ${name} ${mode} ${treeDigest(abs, remembered)}\n`);
-    else h.update(`f ${name} ${mode} ${fileDigestRemembered(abs, remembered)}\n`);
+    else h.update(`f ${name} ${mode} ${fileDigestRemembered(abs, st.size, remembered)}\n`);
   }
   return h.digest("hex");
 }
